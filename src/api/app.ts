@@ -1,0 +1,212 @@
+// Builds the HTTP application (server.ts starts it): the API under /api/v1 behind key
+// authentication, rate limits and scopes; health checks; the OpenAPI document.
+import crypto from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { AuthenticatedKey } from '../store/keys.js';
+import type { Authenticator } from './auth.js';
+import {
+  AppError,
+  clientErrorResponse,
+  errorHandler,
+  InsufficientScopeError,
+  notFoundHandler,
+  RateLimitError,
+} from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+import { healthRoutes } from './routes/health.js';
+import { iocRoutes } from './routes/iocs.js';
+import { sourcesRoutes } from './routes/sources.js';
+import { statsRoutes } from './routes/stats.js';
+import type { StatsCache } from './stats-cache.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: AuthenticatedKey;
+  }
+  interface FastifyContextConfig {
+    /** The scope a key needs for this route. */
+    scope?: string;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  authenticator: Authenticator;
+  limiter: RateLimiter;
+  stats: StatsCache;
+  logger: FastifyBaseLogger;
+  isClosing?: () => boolean;
+}
+
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function newRequestId(): string {
+  return `req_${crypto.randomBytes(9).toString('base64url')}`;
+}
+
+function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : newRequestId();
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * The URL as it may be logged: the value of an api_key in the query string is replaced (its
+ * name may be percent-encoded: `api%5Fkey` authenticates too), and so is anything shaped like a
+ * key elsewhere in the URL.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  const query =
+    q === -1
+      ? ''
+      : '?' +
+        url
+          .slice(q + 1)
+          .split('&')
+          .map((pair) => {
+            const eq = pair.indexOf('=');
+            if (eq === -1 || decodeName(pair.slice(0, eq)).toLowerCase() !== 'api_key') return pair;
+            return `${pair.slice(0, eq)}=[redacted]`;
+          })
+          .join('&');
+  return ((q === -1 ? url : url.slice(0, q)) + query).replace(/sk_live_[0-9A-Za-z]+/g, 'sk_live_[redacted]');
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db, authenticator, limiter, stats } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Fastify's own two lines per request are replaced by one (the onResponse hook below).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: requestId,
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    trustProxy: config.trustProxy,
+    // While closing, a request that still arrives on an open connection is served (with
+    // `Connection: close`); Fastify's own 503 would not be the error envelope, and /readyz
+    // answers 503 itself.
+    return503OnClosing: false,
+    // Bytes that never became a request still get the error envelope.
+    clientErrorHandler(error, socket) {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(error as NodeJS.ErrnoException, newRequestId()));
+      socket.destroy(error);
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    if (request.url.length > config.maxUrlLength) {
+      throw new AppError(414, 'uri_too_long', `The URL is longer than ${config.maxUrlLength} characters.`);
+    }
+  });
+  // One structured line per request: its id, the key id (never the key), status and time.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: redactUrl(request.url),
+        status: reply.statusCode,
+        key_id: request.apiKey?.id,
+        response_time_ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'SOC Defenders Threat Intelligence API',
+        version: '1.0.0',
+        description:
+          'Open, self-hostable threat intelligence: indicators of compromise from public feeds and security articles. ' +
+          'Every /api/v1 route needs an API key (`Authorization: Bearer sk_live_...`, `X-API-Key`, or `?api_key=`). ' +
+          'Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`; errors use the ' +
+          'envelope `{"error": {"code", "message", "details", "request_id"}}`.',
+      },
+      components: {
+        securitySchemes: {
+          BearerAuth: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer sk_live_...`' },
+          ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      tags: [
+        { name: 'IOCs', description: 'Indicators of Compromise endpoints' },
+        { name: 'Statistics', description: 'Feed and IOC statistics' },
+        { name: 'Sources', description: 'The feeds and article sites, with their health' },
+        { name: 'Health', description: 'Liveness and readiness' },
+      ],
+    },
+    transform: ({ schema, url }) => {
+      // Every /api/v1 route takes a key; the rest are open.
+      const security = url.startsWith('/api/v1/') ? [{ BearerAuth: [] }, { ApiKeyAuth: [] }] : [];
+      return { schema: { ...schema, security } as unknown as typeof schema, url };
+    },
+  });
+
+  await app.register(healthRoutes, { db, isClosing: deps.isClosing ?? (() => false) });
+
+  await app.register(
+    async (api) => {
+      // Authentication, then the rate limit (every authenticated request counts), then the scope.
+      api.addHook('onRequest', async (request, reply) => {
+        const key = await authenticator.authenticate(request);
+        request.apiKey = key;
+        const budget = { perMinute: key.tier.requests_per_minute, perDay: key.tier.requests_per_day };
+        const decision = await limiter.consume(key.id, budget);
+        reply.header('X-RateLimit-Limit', String(decision.limit));
+        reply.header('X-RateLimit-Remaining', String(decision.remaining));
+        reply.header('X-RateLimit-Reset', String(decision.resetAt));
+        reply.header('X-RateLimit-Limit-Day', String(decision.dayLimit));
+        reply.header('X-RateLimit-Remaining-Day', String(decision.dayRemaining));
+        if (!decision.allowed) {
+          const retryAfter = Math.max(1, decision.resetAt - Math.floor(Date.now() / 1000));
+          reply.header('Retry-After', String(retryAfter));
+          throw new RateLimitError({
+            limit: decision.limit,
+            window: decision.window,
+            reset_at: new Date(decision.resetAt * 1000).toISOString(),
+            retry_after_seconds: retryAfter,
+            tier: key.tier.name,
+          });
+        }
+        const scope = request.routeOptions.config.scope;
+        if (scope && !key.scopes.includes(scope)) {
+          throw new InsufficientScopeError(`This endpoint requires the "${scope}" scope.`, {
+            required_scope: scope,
+            your_scopes: key.scopes,
+            tier: key.tier.name,
+          });
+        }
+      });
+      // An unknown route under /api/v1 is answered after authentication, like the known ones:
+      // no key gets 401, a key gets 404 with its rate-limit headers (and the request counts).
+      api.setNotFoundHandler(notFoundHandler);
+      await api.register(iocRoutes, { db, publicUrl: config.publicUrl });
+      await api.register(statsRoutes, { stats });
+      await api.register(sourcesRoutes, { db });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

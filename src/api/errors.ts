@@ -1,0 +1,159 @@
+// Every error leaves in the documented envelope:
+// {"error": {"code", "message", "details"?, "request_id"}}. Status codes come from the error's
+// class, never from its message text; 5xx details stay in the log.
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export const UPGRADE_URL = 'https://socdefenders.ai/export#pricing';
+
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export class InvalidParameterError extends AppError {
+  constructor(parameter: string, message: string, details: Record<string, unknown> = {}) {
+    super(400, 'invalid_parameter', message, { parameter, ...details });
+  }
+}
+
+export class MissingApiKeyError extends AppError {
+  constructor() {
+    super(
+      401,
+      'missing_api_key',
+      'API key is required. Include it in the Authorization header as "Bearer sk_live_..." or in the X-API-Key header.',
+    );
+  }
+}
+
+export class InvalidApiKeyError extends AppError {
+  constructor() {
+    super(401, 'invalid_api_key', 'The API key is not valid, or it has been revoked.');
+  }
+}
+
+export class InsufficientScopeError extends AppError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super(403, 'insufficient_scope', message, { ...details, upgrade_url: UPGRADE_URL });
+  }
+}
+
+export class RateLimitError extends AppError {
+  constructor(details: Record<string, unknown>) {
+    super(429, 'rate_limit_exceeded', 'Rate limit exceeded. Please wait before making more requests.', {
+      ...details,
+      upgrade_url: UPGRADE_URL,
+    });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super(404, 'not_found', message);
+  }
+}
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string; details?: Record<string, unknown>; request_id: string };
+}
+
+export function envelope(request: FastifyRequest, code: string, message: string, details?: Record<string, unknown>): ErrorEnvelope {
+  return { error: { code, message, ...(details && { details }), request_id: request.id } };
+}
+
+// Codes for the errors Fastify itself raises, by status.
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'request_header_fields_too_large',
+  503: 'service_unavailable',
+};
+
+type AjvError = { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> };
+
+/** Turns a schema validation failure into an invalid_parameter error naming the parameter. */
+export function fromValidation(error: FastifyError, request: FastifyRequest): AppError {
+  const first = (error.validation as AjvError[] | undefined)?.[0];
+  if (!first) return new InvalidParameterError('unknown', error.message);
+  const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+  const known = Object.keys(schema?.properties ?? {});
+  if (first.keyword === 'additionalProperties') {
+    const name = String(first.params.additionalProperty);
+    return new InvalidParameterError(name, `Unknown parameter '${name}'. Known parameters: ${known.join(', ')}.`, {
+      allowed_parameters: known,
+    });
+  }
+  const parameter =
+    first.keyword === 'required' ? String(first.params.missingProperty) : first.instancePath.replace(/^\//, '') || 'query';
+  const value = (request.query as Record<string, unknown> | undefined)?.[parameter];
+  if (first.keyword === 'enum') {
+    const allowed = first.params.allowedValues as unknown[];
+    const details: Record<string, unknown> = { value, allowed };
+    if (parameter === 'type') details.valid_types = allowed;
+    return new InvalidParameterError(
+      parameter,
+      `Invalid value for '${parameter}': '${String(value)}'. Allowed: ${allowed.join(', ')}.`,
+      details,
+    );
+  }
+  if (first.keyword === 'required') {
+    return new InvalidParameterError(parameter, `Missing required parameter '${parameter}'.`);
+  }
+  return new InvalidParameterError(parameter, `Invalid value for '${parameter}': ${first.message ?? 'not allowed'}.`, {
+    value,
+    rule: { [first.keyword]: first.params },
+  });
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  let app: AppError;
+  if (error instanceof AppError) app = error;
+  else if (error.validation) app = fromValidation(error, request);
+  else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    app = new AppError(error.statusCode, CODE_BY_STATUS[error.statusCode] ?? 'bad_request', error.message);
+  } else {
+    request.log.error({ err: error }, 'request failed');
+    app = new AppError(500, 'internal_error', 'An internal error occurred. Please try again later.');
+  }
+  if (app.statusCode === 503) reply.header('Retry-After', '5');
+  return reply.status(app.statusCode).type('application/json; charset=utf-8').send(envelope(request, app.code, app.message, app.details));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply
+    .status(404)
+    .send(envelope(request, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`));
+}
+
+/**
+ * The raw answer to bytes that never became a request (not HTTP, headers or URL over Node's
+ * limit, too slow to arrive): Node reports them before Fastify sees a request, so Fastify's
+ * default answer would not be the envelope.
+ */
+export function clientErrorResponse(error: { code?: string }, requestId: string): string {
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers (the URL included) are too large.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request did not arrive in time.']
+        : [400, 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code: CODE_BY_STATUS[status], message, request_id: requestId } });
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+  );
+}

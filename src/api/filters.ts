@@ -1,0 +1,107 @@
+// From validated query parameters and the caller's tier to the filters the store runs: aliases
+// resolved, times parsed, `since` clamped to the tier lookback and `limit` to the tier cap.
+// What was changed is said in `notices`, so the caller knows.
+import { resolveIndustry, resolveIocType, INDUSTRIES, type Category, type Confidence } from '../ioc/types.js';
+import type { Tier } from '../store/keys.js';
+import type { Page, RecordFilters } from '../store/iocs.js';
+import { InvalidParameterError } from './errors.js';
+import type { StixQuery } from './schemas.js';
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const DAY_MS = 86_400_000;
+
+/** JavaScript rolls 2026-02-30 over to March 2; the calendar has no such day. */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+export function parseTime(parameter: string, raw: string): Date {
+  // An unencoded `+02:00` in a query string arrives as ` 02:00`: read it as meant.
+  const text = raw.trim().replace(/ (\d{2}:?\d{2})$/, '+$1');
+  const date = DATE_ONLY.test(text) ? new Date(`${text}T00:00:00Z`) : DATE_TIME.test(text) ? new Date(text) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || !isCalendarDate(text)) {
+    throw new InvalidParameterError(
+      parameter,
+      `Invalid value for '${parameter}': '${raw}' is not an ISO 8601 date-time (e.g. 2026-05-16T00:00:00Z) or date (2026-05-16).`,
+      { value: raw },
+    );
+  }
+  return date;
+}
+
+/** Seconds precision, as the API writes times. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export interface ResolvedQuery {
+  filters: RecordFilters;
+  page: Page;
+  /** The effective filters, as `meta.filters` shows them. */
+  described: Record<string, string>;
+  notices: string[];
+}
+
+export function resolveQuery(query: StixQuery, tier: Tier, now = new Date()): ResolvedQuery {
+  const notices: string[] = [];
+  const type = query.type === undefined ? undefined : resolveIocType(query.type);
+  let industry;
+  if (query.industry !== undefined) {
+    industry = resolveIndustry(query.industry);
+    if (!industry) {
+      throw new InvalidParameterError(
+        'industry',
+        `Invalid value for 'industry': '${query.industry}'. Allowed: ${INDUSTRIES.join(', ')} (or a CISA sector name).`,
+        { value: query.industry, allowed: INDUSTRIES },
+      );
+    }
+  }
+
+  const earliest = new Date(now.getTime() - tier.lookback_days * DAY_MS);
+  const requestedSince = query.since === undefined ? undefined : parseTime('since', query.since);
+  let since = requestedSince ?? earliest;
+  if (since < earliest) {
+    if (query.since !== undefined) {
+      notices.push(`since raised from ${query.since} to ${isoSeconds(earliest)}: the ${tier.name} tier looks back ${tier.lookback_days} day(s)`);
+    }
+    since = earliest;
+  }
+  const until = query.until === undefined ? undefined : parseTime('until', query.until);
+  // A window written backwards is an error; one that ends before the lookback is only empty.
+  if (until && requestedSince && until <= requestedSince) {
+    throw new InvalidParameterError('until', `'until' (${query.until}) must be later than 'since' (${query.since}).`, {
+      value: query.until,
+    });
+  }
+  if (until && until <= since) {
+    notices.push(`until ${query.until} is before the ${tier.name} tier's lookback (${isoSeconds(since)}): no records`);
+  }
+
+  const requested = query.limit ?? 100;
+  const limit = Math.min(requested, tier.max_limit);
+  if (limit < requested) notices.push(`limit reduced from ${requested} to ${limit}: the ${tier.name} tier cap`);
+
+  const filters: RecordFilters = {
+    type,
+    category: query.category as Category | undefined,
+    confidence: query.confidence as Confidence | undefined,
+    industry,
+    since,
+    until,
+  };
+  return {
+    filters,
+    page: { limit, offset: query.offset ?? 0 },
+    described: {
+      type: type ?? 'all',
+      category: filters.category ?? 'all',
+      confidence: filters.confidence ?? 'all',
+      industry: industry ?? 'all',
+      since: isoSeconds(since),
+      until: isoSeconds(until ?? now),
+    },
+    notices,
+  };
+}

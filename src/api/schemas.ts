@@ -1,0 +1,180 @@
+// The request and response schemas: Fastify validates requests with them, serializes
+// responses with them, and /api/openapi.json is generated from them.
+import { Type, type Static, type TSchema } from 'typebox';
+import { CATEGORIES, CONFIDENCES, IOC_TYPE_ALIASES, IOC_TYPES, INDUSTRIES, ORIGINS } from '../ioc/types.js';
+
+/** A string that must be one of `values` (`type` too, for OpenAPI readers). */
+function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** OpenAPI 3.0 spells "or null" as `nullable`. */
+function Nullable<T extends TSchema>(schema: T) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+}
+
+const ApiKeyParam = Type.Optional(
+  Type.String({ description: 'The API key, when it cannot be sent in a header (it is never logged).' }),
+);
+
+export const IocTypeParam = StringEnum([...IOC_TYPES, ...Object.keys(IOC_TYPE_ALIASES)] as const, {
+  description: 'IOC type. `mitre-attack` is accepted for `mitre_attack`.',
+});
+
+const TimeParam = (description: string) =>
+  Type.String({ description: `${description} ISO 8601: \`2026-05-16T00:00:00Z\` or \`2026-05-16\` (UTC).` });
+
+const FilterParams = {
+  type: Type.Optional(IocTypeParam),
+  category: Type.Optional(StringEnum([...CATEGORIES], { description: 'The category of the reporting source.' })),
+  confidence: Type.Optional(StringEnum([...CONFIDENCES], { description: '`high` is for automated blocking.' })),
+  industry: Type.Optional(
+    Type.String({
+      description: `Targeted industry: ${INDUSTRIES.join(', ')}; CISA sector names (e.g. \`financial-services\`) are accepted.`,
+    }),
+  ),
+  since: Type.Optional(TimeParam('Lower bound (inclusive) on when a record was stored; clamped to your tier lookback.')),
+  until: Type.Optional(TimeParam('Upper bound (exclusive) on when a record was stored.')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Rows (or indicators) per request; clamped to your tier cap.' })),
+  // The largest a JavaScript number holds exactly (and PostgreSQL's bigint OFFSET takes).
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
+  api_key: ApiKeyParam,
+};
+
+export const ListQuery = Type.Object(
+  {
+    ...FilterParams,
+    format: Type.Optional(StringEnum(['json', 'csv', 'txt'], { default: 'json', description: '`txt` lists each distinct value once.' })),
+    include_context: Type.Optional(Type.Boolean({ default: true, description: 'false omits `context` from each record.' })),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const StixQuery = Type.Object(FilterParams, { additionalProperties: false });
+export type StixQuery = Static<typeof StixQuery>;
+
+export const SearchQuery = Type.Object(
+  {
+    q: Type.String({ minLength: 2, maxLength: 2048, description: 'Any IOC value; defanged input is accepted.' }),
+    include_related: Type.Optional(Type.Boolean({ default: true })),
+    api_key: ApiKeyParam,
+  },
+  { additionalProperties: false },
+);
+export type SearchQuery = Static<typeof SearchQuery>;
+
+export const AuthQuery = Type.Object({ api_key: ApiKeyParam }, { additionalProperties: false });
+
+const FeedMeta = {
+  generated_at: Type.String({ format: 'date-time' }),
+  feed_version: Type.String(),
+  source: Type.String(),
+};
+
+export const IocRecordSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  type: StringEnum([...IOC_TYPES]),
+  value: Type.String(),
+  confidence: StringEnum([...CONFIDENCES]),
+  first_seen: Type.String({ format: 'date-time' }),
+  last_seen: Type.String({ format: 'date-time' }),
+  source: Type.Object({
+    article_id: Nullable(Type.String()),
+    article_title: Nullable(Type.String()),
+    article_url: Nullable(Type.String()),
+    reference_url: Nullable(Type.String()),
+    feed_name: Type.String(),
+    category: StringEnum([...CATEGORIES]),
+    origin: StringEnum([...ORIGINS]),
+  }),
+  context: Type.Optional(Nullable(Type.String())),
+  tags: Type.Array(Type.String()),
+  mitre_techniques: Type.Array(Type.String()),
+  similarity: Type.Optional(Type.Number({ description: 'Fuzzy matches only: pg_trgm similarity to the query.' })),
+});
+
+export const ListResponse = Type.Object({
+  meta: Type.Object({
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    ...FeedMeta,
+    filters: Type.Object({}, { additionalProperties: true }),
+    notices: Type.Optional(Type.Array(Type.String(), { description: 'What the server changed in your request (clamping).' })),
+  }),
+  data: Type.Array(IocRecordSchema),
+  links: Type.Object({
+    self: Type.String(),
+    next: Type.Optional(Type.String()),
+    prev: Type.Optional(Type.String()),
+  }),
+});
+
+export const SearchResponse = Type.Object({
+  meta: Type.Object(FeedMeta),
+  data: Type.Object({
+    found: Type.Boolean({ description: 'true when the value itself is known (an exact match); fuzzy candidates leave it false.' }),
+    query: Type.String(),
+    detected_type: Nullable(StringEnum([...IOC_TYPES])),
+    normalized: Type.String({ description: 'The lookup key the exact stage used.' }),
+    normalization_notes: Type.Array(Type.String()),
+    detection_note: Type.Optional(Type.String({ description: 'Why q was not recognised as an IOC, when it was not.' })),
+    match_type: StringEnum(['exact', 'fuzzy', 'none']),
+    matches: Type.Array(IocRecordSchema),
+    relatedIOCs: Type.Array(IocRecordSchema),
+    meta: Type.Object({
+      total_matches: Type.Integer(),
+      related_count: Type.Integer(),
+      search_time_ms: Type.Integer(),
+    }),
+  }),
+});
+
+const Count = Type.Record(Type.String(), Type.Integer());
+const Ranked = Type.Array(Type.Object({ id: Type.String(), count: Type.Integer() }));
+
+export const StatsResponse = Type.Object({
+  meta: Type.Object({
+    ...FeedMeta,
+    cache_updated_at: Type.String({ format: 'date-time' }),
+    cache_age_seconds: Type.Integer(),
+  }),
+  data: Type.Object({
+    totalIOCs: Type.Integer(),
+    totalArticles: Type.Integer(),
+    byType: Count,
+    bySource: Count,
+    byCategory: Count,
+    byConfidence: Count,
+    last24h: Type.Object({ newIOCs: Type.Integer(), newArticles: Type.Integer(), byType: Count }),
+    last7d: Type.Object({
+      newIOCs: Type.Integer(),
+      newArticles: Type.Integer(),
+      trend: Type.Array(Type.Integer(), { minItems: 7, maxItems: 7 }),
+      direction: StringEnum(['up', 'down', 'stable']),
+    }),
+    feedHealth: Type.Object({ total: Type.Integer(), healthy: Type.Integer(), degraded: Type.Integer(), error: Type.Integer() }),
+    topMitreTechniques: Ranked,
+    topCVEs: Ranked,
+    lastUpdated: Nullable(Type.String({ format: 'date-time' })),
+  }),
+});
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    request_id: Type.String(),
+  }),
+});
+
+/** The error responses every authenticated route documents. */
+export const AUTHENTICATED_ERRORS = {
+  400: { ...ErrorResponse, description: 'Invalid parameter' },
+  401: { ...ErrorResponse, description: 'Missing or invalid API key' },
+  403: { ...ErrorResponse, description: 'Insufficient scope or tier' },
+  429: { ...ErrorResponse, description: 'Rate limit exceeded' },
+  500: { ...ErrorResponse, description: 'Internal error' },
+};

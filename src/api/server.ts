@@ -1,0 +1,106 @@
+// Starts the service: the store (migrated, its source catalogue synced, the bundled snapshot
+// loaded into a new embedded store), the admin key on first start, the rate limiter, the stats
+// cache, the ingestion scheduler and the HTTP server; and stops them in order.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { logRun, startScheduler } from '../ingest/scheduler.js';
+import { syncSourceCatalogue } from '../ingest/setup.js';
+import { isStoreEmpty, loadSnapshot } from '../ingest/snapshot.js';
+import type { Db } from '../store/db.js';
+import { createAdminKeyIfMissing } from '../store/keys.js';
+import { openStore } from '../store/open.js';
+import { refreshStats } from '../store/stats.js';
+import { buildApp } from './app.js';
+import { createAuthenticator } from './auth.js';
+import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
+import { startStatsCache } from './stats-cache.js';
+
+export const ADMIN_KEY_FILE = 'admin-key';
+
+export interface RunningService {
+  app: FastifyInstance;
+  db: Db;
+  /** The address it listens on, e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Writes the admin key where only this user can read it; the log names the file, never the key. */
+function saveAdminKey(dataDir: string, key: string): string {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, ADMIN_KEY_FILE);
+  fs.writeFileSync(file, key + '\n', { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
+}
+
+function createLimiter(config: Config, logger: Logger): RateLimiter {
+  if (!config.redisUrl) return createMemoryRateLimiter();
+  let lastWarning = 0;
+  return createRedisRateLimiter({
+    url: config.redisUrl,
+    onError: (err) => {
+      // Once a minute at most: an outage must not flood the log.
+      if (Date.now() - lastWarning < 60_000) return;
+      lastWarning = Date.now();
+      logger.warn({ err }, 'rate limiter: Redis unreachable, requests are not being limited');
+    },
+  });
+}
+
+export async function startService(config: Config, logger: Logger, command = 'socd serve'): Promise<RunningService> {
+  const db = await openStore(config, command);
+  const stops: (() => Promise<void> | void)[] = [() => db.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    await syncSourceCatalogue(db);
+    // Offline on first start, the API still has real data to show.
+    if (db.kind === 'pglite' && (await isStoreEmpty(db))) {
+      for (const run of await loadSnapshot(db)) logRun(logger, run);
+      await refreshStats(db);
+      logger.info('loaded the bundled snapshot of public feed samples into the new store');
+    }
+    const admin = await createAdminKeyIfMissing(db);
+    if (admin) {
+      const file = saveAdminKey(config.dataDir, admin.key);
+      logger.info({ key_id: admin.info.id, file }, `admin API key created and written to ${file} (mode 0600)`);
+    }
+    const limiter = createLimiter(config, logger);
+    stops.push(() => limiter.close());
+    const authenticator = createAuthenticator(db);
+    stops.push(() => authenticator.close());
+    const stats = await startStatsCache(db, config.statsRefreshSeconds, logger);
+    stops.push(() => stats.stop());
+    if (config.ingest) {
+      const scheduler = startScheduler(db, { log: logger, concurrency: config.ingestConcurrency });
+      stops.push(() => scheduler.stop());
+    }
+    let closing = false;
+    const app = await buildApp({ config, db, authenticator, limiter, stats, logger, isClosing: () => closing });
+    stops.push(async () => {
+      closing = true;
+      // Connections busy when the shutdown begins are closed as soon as they fall idle: kept
+      // alive, they would hold the shutdown open until their clients let go of them.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(reaper);
+      }
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url, store: db.kind, rate_limits: config.redisUrl ? 'redis' : 'memory' }, `listening on ${url}`);
+    return { app, db, url, close: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+// socd extract FILE: the IOCs of an article (plain text or HTML), one JSON object a line.
+// Needs no database: it runs the extractor only.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { extractIocs, looksLikeHtml, type ExtractedIoc } from '../../extract/index.js';
+import { CONFIDENCES, type Confidence } from '../../ioc/types.js';
+import { CliError } from '../context.js';
+
+const HTML_EXTENSIONS = new Set(['.html', '.htm', '.xhtml']);
+const TEXT_EXTENSIONS = new Set(['.txt', '.text', '.md']);
+const RANK: Readonly<Record<Confidence, number>> = { low: 0, medium: 1, high: 2 };
+
+export interface ExtractCommandOptions {
+  url?: string;
+  title?: string;
+  html?: boolean;
+  text?: boolean;
+  minConfidence?: string;
+}
+
+/** HTML by extension when it says (.html, .txt), else by content; `--html` / `--text` decide first. */
+export function isHtmlInput(file: string, content: string, options: ExtractCommandOptions): boolean {
+  if (options.html) return true;
+  if (options.text) return false;
+  const extension = path.extname(file).toLowerCase();
+  if (HTML_EXTENSIONS.has(extension)) return true;
+  if (TEXT_EXTENSIONS.has(extension)) return false;
+  return looksLikeHtml(content);
+}
+
+/** The line printed for one IOC: the fields of the brief, in a fixed order. */
+export function formatIocLine(ioc: ExtractedIoc): string {
+  return JSON.stringify({ type: ioc.type, value: ioc.value, confidence: ioc.confidence, context: ioc.context, reasons: ioc.reasons });
+}
+
+function readInput(file: string): string {
+  try {
+    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function registerExtract(program: Command): void {
+  program
+    .command('extract')
+    .description('extract the IOCs of an article (plain text or HTML; - for stdin): one JSON object a line')
+    .argument('<file>', 'the article to read, or - for standard input')
+    .option('--url <url>', "the article's own address: it and its site are not reported")
+    .option('--title <title>', "the article's title (evidence for industries and tags)")
+    .option('--html', 'read the input as HTML whatever its name')
+    .option('--text', 'read the input as plain text whatever its name')
+    .option('--min-confidence <level>', `print only IOCs of at least this confidence: ${CONFIDENCES.join(', ')} (default low: all)`)
+    .action((file: string, options: ExtractCommandOptions) => {
+      if (options.html && options.text) throw new CliError('--html and --text exclude each other');
+      const minimum = options.minConfidence ?? 'low';
+      if (!(CONFIDENCES as readonly string[]).includes(minimum)) {
+        throw new CliError(`--min-confidence must be one of ${CONFIDENCES.join(', ')}, not "${minimum}"`);
+      }
+      const content = readInput(file);
+      const extraction = extractIocs(content, {
+        html: isHtmlInput(file, content, options),
+        ...(options.url === undefined ? {} : { articleUrl: options.url }),
+        ...(options.title === undefined ? {} : { title: options.title }),
+      });
+      const lines = extraction.iocs
+        .filter((ioc) => RANK[ioc.confidence] >= RANK[minimum as Confidence])
+        .map((ioc) => `${formatIocLine(ioc)}\n`);
+      process.stdout.write(lines.join(''));
+    });
+}

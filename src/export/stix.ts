@@ -1,0 +1,385 @@
+// STIX 2.1 export: IndicatorSummary rows → one bundle, streamed object by object.
+// Pure: strings in, strings out. Every id and timestamp comes from the data or a constant, so the
+// same rows always give the same objects (only the bundle id is new each time) and downstream
+// dedup and TAXII versioning behave. See ../shared/spec/formats.md (STIX 2.1).
+import { Buffer } from 'node:buffer';
+import { v4 as uuidv4, v5 as uuidv5, parse as parseUuid } from 'uuid';
+import { attackTechnique, attackTechniqueUrl, isAttackTechniqueId, normalizeAttackTechniqueId } from '../ioc/attack.js';
+import { indicatorId } from '../ioc/ids.js';
+import { HASH_TYPES, type Confidence, type IocType } from '../ioc/types.js';
+import type { IndicatorSummary } from './types.js';
+
+export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
+
+/** Our own UUIDv5 namespace for ids we derive (identity, technique attack-patterns, relationships). */
+export const SOCD_STIX_NAMESPACE = 'be591621-72d3-4906-8efb-5a86270dcdfd';
+
+/** high/medium/low → STIX `confidence` (0–100). */
+export const STIX_CONFIDENCE: Readonly<Record<Confidence, number>> = { high: 85, medium: 50, low: 15 };
+
+/** Fixed so the identity object is byte-identical in every export. */
+export const SOCD_IDENTITY_TIMESTAMP = '2025-01-01T00:00:00.000Z';
+/** The ATT&CK release the technique table comes from (v18.1); bump with the table so renames become new versions. */
+export const ATTACK_PATTERN_TIMESTAMP = '2025-11-13T00:00:00.000Z';
+
+const NAMESPACE_BYTES = parseUuid(SOCD_STIX_NAMESPACE);
+// Names go in as bytes: Buffer's native UTF-8 encoder is several times faster than uuid's own.
+const deriveUuid = (name: string): string => uuidv5(Buffer.from(name, 'utf8'), NAMESPACE_BYTES);
+
+export const SOCD_IDENTITY_ID = `identity--${deriveUuid('identity:SOC Defenders')}`;
+
+// ---- wire types -------------------------------------------------------------------------------
+
+export interface StixExternalReference {
+  source_name: string;
+  url?: string;
+  external_id?: string;
+}
+export interface StixKillChainPhase {
+  kill_chain_name: string;
+  phase_name: string;
+}
+interface StixCommon {
+  spec_version: '2.1';
+  id: string;
+  created_by_ref?: string;
+  created: string;
+  modified: string;
+  confidence?: number;
+  labels?: string[];
+  external_references?: StixExternalReference[];
+}
+export interface StixIdentity extends StixCommon {
+  type: 'identity';
+  name: string;
+  identity_class: 'organization';
+}
+export interface StixIndicator extends StixCommon {
+  type: 'indicator';
+  name: string;
+  description?: string;
+  indicator_types: string[];
+  pattern: string;
+  pattern_type: 'stix';
+  pattern_version: '2.1';
+  valid_from: string;
+  kill_chain_phases?: readonly StixKillChainPhase[];
+}
+export interface StixAttackPattern extends StixCommon {
+  type: 'attack-pattern';
+  name: string;
+  description?: string;
+  kill_chain_phases?: readonly StixKillChainPhase[];
+}
+export interface StixVulnerability extends StixCommon {
+  type: 'vulnerability';
+  name: string;
+  description?: string;
+}
+export interface StixRelationship extends StixCommon {
+  type: 'relationship';
+  relationship_type: string;
+  source_ref: string;
+  target_ref: string;
+}
+export type StixObject = StixIdentity | StixIndicator | StixAttackPattern | StixVulnerability | StixRelationship;
+export interface StixBundle {
+  type: 'bundle';
+  id: string;
+  objects: StixObject[];
+}
+
+// ---- the bundle writer ------------------------------------------------------------------------
+
+export interface StixBundleOptions {
+  /** Reserved: nothing in the output depends on the clock yet (timestamps come from the data). */
+  now?: Date;
+}
+
+export interface StixBundleWriter {
+  /** `{"type":"bundle","id":…,"objects":[<identity>` */
+  head(): string;
+  /** `,<object>…` for one indicator: the object itself, technique attack-patterns not yet written, relationships. */
+  objects(ind: IndicatorSummary): string;
+  /** `]}` */
+  tail(): string;
+}
+
+const IDENTITY: StixIdentity = {
+  type: 'identity',
+  spec_version: '2.1',
+  id: SOCD_IDENTITY_ID,
+  created: SOCD_IDENTITY_TIMESTAMP,
+  modified: SOCD_IDENTITY_TIMESTAMP,
+  name: 'SOC Defenders',
+  identity_class: 'organization',
+};
+const IDENTITY_JSON = JSON.stringify(IDENTITY);
+
+/** A writer for one bundle; it remembers which technique attack-patterns it has written. */
+export function createStixBundleWriter(_opts: StixBundleOptions = {}): StixBundleWriter {
+  const writtenTechniques = new Set<string>();
+  return {
+    head: () => `{"type":"bundle","id":"bundle--${uuidv4()}","objects":[${IDENTITY_JSON}`,
+    objects: (ind) => indicatorObjectsJson(ind, writtenTechniques),
+    tail: () => ']}',
+  };
+}
+
+/** The whole bundle as an object: for tests and small exports (large ones stream the writer). */
+export function toStixBundle(rows: readonly IndicatorSummary[], opts?: StixBundleOptions): StixBundle {
+  const writer = createStixBundleWriter(opts);
+  let json = writer.head();
+  for (const row of rows) json += writer.objects(row);
+  return JSON.parse(json + writer.tail()) as StixBundle;
+}
+
+function indicatorObjectsJson(ind: IndicatorSummary, writtenTechniques: Set<string>): string {
+  if (ind.type === 'cve') return `,${JSON.stringify(toVulnerability(ind))}`;
+  if (ind.type === 'mitre_attack') {
+    // A technique is one object, the same in every bundle, whether reported as an IOC or named
+    // by a record (STIX forbids two versions of an object with different `created`).
+    const technique = normalizeAttackTechniqueId(ind.value);
+    if (writtenTechniques.has(technique)) return '';
+    writtenTechniques.add(technique);
+    return `,${techniqueEntry(technique).attackPatternJson}`;
+  }
+
+  const techniques = techniquesOf(ind.mitre_techniques);
+  const indicator = toIndicator(ind, ind.type, killChainPhasesOf(techniques));
+  let json = `,${JSON.stringify(indicator)}`;
+  for (const technique of techniques) {
+    if (!writtenTechniques.has(technique.id)) {
+      writtenTechniques.add(technique.id);
+      json += `,${technique.attackPatternJson}`;
+    }
+    json += `,${JSON.stringify(indicatesRelationship(indicator, technique.stixId))}`;
+  }
+  return json;
+}
+
+// ---- one object per IocType -------------------------------------------------------------------
+
+/** The types exported as indicators with a pattern (CVEs and techniques are SDOs of their own). */
+export type StixPatternIocType = Exclude<IocType, 'cve' | 'mitre_attack'>;
+
+/** Object paths; hash keys always quoted, one canonical style (OpenCTI #13803). */
+const PATTERN_PATHS: Readonly<Record<StixPatternIocType, string>> = {
+  ipv4: 'ipv4-addr:value',
+  ipv6: 'ipv6-addr:value',
+  domain: 'domain-name:value',
+  url: 'url:value',
+  email: 'email-addr:value',
+  md5: "file:hashes.'MD5'",
+  sha1: "file:hashes.'SHA-1'",
+  sha256: "file:hashes.'SHA-256'",
+  sha512: "file:hashes.'SHA-512'",
+};
+const HASH_TYPE_SET: ReadonlySet<IocType> = new Set(HASH_TYPES);
+
+/** `[url:value = '…']` with `\` and `'` escaped: the only escapes the grammar's StringLiteral allows. */
+export function stixPattern(type: StixPatternIocType, value: string): string {
+  const literal = HASH_TYPE_SET.has(type) ? value.toLowerCase() : value;
+  return `[${PATTERN_PATHS[type]} = '${escapeStixString(literal)}']`;
+}
+
+export function escapeStixString(value: string): string {
+  return value.replace(/[\\']/g, '\\$&');
+}
+
+function toIndicator(
+  ind: IndicatorSummary,
+  type: StixPatternIocType,
+  phases: readonly StixKillChainPhase[] | undefined,
+): StixIndicator {
+  const created = toStixTimestamp(ind.first_seen);
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--${ind.id}`,
+    created_by_ref: SOCD_IDENTITY_ID,
+    created,
+    modified: modifiedNotBefore(created, ind.last_seen),
+    name: ind.value,
+    description: firstContext(ind.contexts),
+    indicator_types: ['malicious-activity'],
+    pattern: stixPattern(type, ind.value),
+    pattern_type: 'stix',
+    pattern_version: '2.1',
+    valid_from: created,
+    kill_chain_phases: phases,
+    labels: toLabels(ind.tags),
+    confidence: STIX_CONFIDENCE[ind.confidence],
+    external_references: referencesOf(ind),
+  };
+}
+
+function toVulnerability(ind: IndicatorSummary): StixVulnerability {
+  const created = toStixTimestamp(ind.first_seen);
+  const cveId = ind.value.trim().toUpperCase();
+  return {
+    type: 'vulnerability',
+    spec_version: '2.1',
+    id: `vulnerability--${ind.id}`,
+    created_by_ref: SOCD_IDENTITY_ID,
+    created,
+    modified: modifiedNotBefore(created, ind.last_seen),
+    name: cveId,
+    description: firstContext(ind.contexts),
+    labels: toLabels(ind.tags),
+    confidence: STIX_CONFIDENCE[ind.confidence],
+    external_references: [{ source_name: 'cve', external_id: cveId }, ...(referencesOf(ind) ?? [])],
+  };
+}
+
+function indicatesRelationship(indicator: StixIndicator, attackPatternId: string): StixRelationship {
+  return {
+    type: 'relationship',
+    spec_version: '2.1',
+    id: `relationship--${deriveUuid(`indicates:${indicator.id}:${attackPatternId}`)}`,
+    created_by_ref: SOCD_IDENTITY_ID,
+    // The link is as old as the indicator's knowledge of it.
+    created: indicator.created,
+    modified: indicator.modified,
+    relationship_type: 'indicates',
+    source_ref: indicator.id,
+    target_ref: attackPatternId,
+  };
+}
+
+// ---- ATT&CK techniques named by records --------------------------------------------------------
+
+interface TechniqueEntry {
+  id: string;
+  name: string;
+  stixId: string;
+  phases: readonly StixKillChainPhase[] | undefined;
+  reference: StixExternalReference;
+  attackPatternJson: string;
+}
+
+// Technique objects never change between exports, so each is built and serialized once per process.
+const TECHNIQUE_CACHE = new Map<string, TechniqueEntry>();
+const TECHNIQUE_CACHE_LIMIT = 5_000;
+
+function techniqueEntry(id: string): TechniqueEntry {
+  let entry = TECHNIQUE_CACHE.get(id);
+  if (!entry) {
+    if (TECHNIQUE_CACHE.size >= TECHNIQUE_CACHE_LIMIT) TECHNIQUE_CACHE.clear();
+    entry = buildTechniqueEntry(id);
+    TECHNIQUE_CACHE.set(id, entry);
+  }
+  return entry;
+}
+
+function buildTechniqueEntry(id: string): TechniqueEntry {
+  const technique = attackTechnique(id);
+  const tactics = technique?.tactics ?? [];
+  const phases = tactics.length > 0 ? tactics.map((tactic) => ({ kill_chain_name: 'mitre-attack', phase_name: tactic })) : undefined;
+  const reference: StixExternalReference = isAttackTechniqueId(id)
+    ? { source_name: 'mitre-attack', external_id: id, url: attackTechniqueUrl(id) }
+    : { source_name: 'mitre-attack', external_id: id };
+  // The id a mitre_attack IOC of this technique has, so both describe one object.
+  const stixId = `attack-pattern--${indicatorId('mitre_attack', id.toLowerCase())}`;
+  const name = technique?.name ?? id;
+  const attackPattern: StixAttackPattern = {
+    type: 'attack-pattern',
+    spec_version: '2.1',
+    id: stixId,
+    created_by_ref: SOCD_IDENTITY_ID,
+    created: ATTACK_PATTERN_TIMESTAMP,
+    modified: ATTACK_PATTERN_TIMESTAMP,
+    name,
+    kill_chain_phases: phases,
+    external_references: [reference],
+  };
+  return { id, name, stixId, phases, reference, attackPatternJson: JSON.stringify(attackPattern) };
+}
+
+/** The record's well-formed technique ids, de-duplicated; anything else cannot be an ATT&CK technique. */
+function techniquesOf(ids: readonly string[]): TechniqueEntry[] {
+  const entries: TechniqueEntry[] = [];
+  for (const raw of ids) {
+    const id = normalizeAttackTechniqueId(raw);
+    if (!isAttackTechniqueId(id) || entries.some((entry) => entry.id === id)) continue;
+    entries.push(techniqueEntry(id));
+  }
+  return entries;
+}
+
+function killChainPhasesOf(techniques: readonly TechniqueEntry[]): readonly StixKillChainPhase[] | undefined {
+  if (techniques.length === 1) return techniques[0]?.phases;
+  const byName = new Map<string, StixKillChainPhase>();
+  for (const technique of techniques) {
+    for (const phase of technique.phases ?? []) byName.set(phase.phase_name, phase);
+  }
+  return byName.size > 0 ? [...byName.values()] : undefined;
+}
+
+// ---- small field helpers ----------------------------------------------------------------------
+
+const STIX_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** RFC 3339 UTC with milliseconds; the store already sends that, anything else is reformatted. */
+export function toStixTimestamp(timestamp: string): string {
+  return STIX_TIMESTAMP.test(timestamp) ? timestamp : new Date(timestamp).toISOString();
+}
+
+/** STIX requires modified >= created; same-format UTC strings compare correctly as text. */
+function modifiedNotBefore(created: string, lastSeen: string): string {
+  const modified = toStixTimestamp(lastSeen);
+  return modified < created ? created : modified;
+}
+
+function firstContext(contexts: readonly string[]): string | undefined {
+  return contexts.find((context) => context.trim() !== '');
+}
+
+/** STIX labels: lower-case, no empties, no duplicates; omitted when none (the schema wants ≥ 1). */
+function toLabels(tags: readonly string[]): string[] | undefined {
+  if (tags.length === 0) return undefined;
+  const labels = new Set<string>();
+  for (const tag of tags) {
+    const label = tag.trim().toLowerCase();
+    if (label !== '') labels.add(label);
+  }
+  return labels.size > 0 ? [...labels] : undefined;
+}
+
+/**
+ * One external reference per upstream page. The summary does not pair URLs with sources, so the
+ * source name is used when there is exactly one source, and the page's host otherwise.
+ */
+function referencesOf(ind: IndicatorSummary): StixExternalReference[] | undefined {
+  if (ind.reference_urls.length === 0) return undefined;
+  const onlySource = ind.sources.length === 1 ? ind.sources[0] : undefined;
+  const references: StixExternalReference[] = [];
+  for (const url of ind.reference_urls) {
+    if (url.trim() === '') continue;
+    references.push({ source_name: onlySource ?? hostOf(url), url: toUriReference(url) });
+  }
+  return references.length > 0 ? references : undefined;
+}
+
+const URL_HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/?#:]+)/i;
+
+function hostOf(url: string): string {
+  return URL_HOST.exec(url)?.[1]?.toLowerCase() ?? 'reference';
+}
+
+// Characters RFC 3986 never allows raw (non-ASCII, spaces, controls, "<>\^`{|}).
+const NOT_URI_CHARACTERS = /[^\x21-\x7e]|["<>\\^`{|}]/gu;
+
+/** external_references.url must be a URI: percent-encode what a URI cannot hold, keep the rest. */
+function toUriReference(url: string): string {
+  const trimmed = url.trim();
+  return trimmed.replace(NOT_URI_CHARACTERS, percentEncode);
+}
+
+function percentEncode(character: string): string {
+  try {
+    return encodeURIComponent(character);
+  } catch {
+    return '%EF%BF%BD'; // a lone surrogate: U+FFFD, the replacement character
+  }
+}

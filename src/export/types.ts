@@ -1,0 +1,45 @@
+// The two shapes the exporters read. The store builds them from SQL rows; the exporters turn
+// them into wire formats. Timestamps arrive already formatted (ISO 8601, UTC, `Z`).
+import type { Category, Confidence, IocType, Origin } from '../ioc/types.js';
+
+/** One IOC record: a value as one source reported it (a sighting). What list and search return. */
+export interface IocRecord {
+  id: string;
+  type: IocType;
+  value: string;
+  confidence: Confidence;
+  /** `YYYY-MM-DDTHH:MM:SSZ` */
+  first_seen: string;
+  last_seen: string;
+  source: {
+    article_id: string | null;
+    article_title: string | null;
+    article_url: string | null;
+    /** The upstream page for this record (a URLhaus entry, a ThreatFox reference). */
+    reference_url: string | null;
+    feed_name: string;
+    category: Category;
+    origin: Origin;
+  };
+  context?: string | null;
+  tags: string[];
+  mitre_techniques: string[];
+}
+
+/** One distinct indicator (type + normalized value) with what all its records say. */
+export interface IndicatorSummary {
+  /** Stable: derived from type and normalized value. */
+  id: string;
+  type: IocType;
+  value: string;
+  confidence: Confidence;
+  /** `YYYY-MM-DDTHH:MM:SS.mmmZ` (STIX wants millisecond precision) */
+  first_seen: string;
+  last_seen: string;
+  sources: string[];
+  tags: string[];
+  mitre_techniques: string[];
+  /** A few sentences from the records, most recent first. */
+  contexts: string[];
+  reference_urls: string[];
+}

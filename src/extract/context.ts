@@ -1,0 +1,65 @@
+// The sentence around a value, and what its words say about the value.
+export const MAX_CONTEXT_LENGTH = 300;
+/** How far a sentence boundary is looked for on each side; also what bounds the cost per value. */
+const SCAN_LIMIT = 200;
+
+function isBoundary(text: string, index: number): boolean {
+  const character = text[index];
+  if (character === '\n') return true;
+  if (character !== '.' && character !== '!' && character !== '?') return false;
+  const next = text[index + 1];
+  return next === undefined || next === ' ' || next === '\n';
+}
+
+/** [start, end) of the sentence of `text` that holds [valueStart, valueEnd). */
+export function sentenceSpan(text: string, valueStart: number, valueEnd: number): [number, number] {
+  let start = valueStart;
+  const lowest = Math.max(0, valueStart - SCAN_LIMIT);
+  while (start > lowest && !isBoundary(text, start - 1)) start--;
+  let end = valueEnd;
+  const highest = Math.min(text.length, valueEnd + SCAN_LIMIT);
+  while (end < highest && !isBoundary(text, end)) end++;
+  if (end < text.length && text[end] !== '\n') end++; // keep the full stop
+  return [start, end];
+}
+
+/** The sentence, whitespace collapsed, cut to MAX_CONTEXT_LENGTH around the value when longer. */
+export function contextSentence(text: string, valueStart: number, valueEnd: number): string {
+  const [start, end] = sentenceSpan(text, valueStart, valueEnd);
+  let from = start;
+  let to = end;
+  if (to - from > MAX_CONTEXT_LENGTH) {
+    const room = Math.max(0, MAX_CONTEXT_LENGTH - (valueEnd - valueStart));
+    from = Math.max(start, valueStart - Math.floor(room / 2));
+    to = Math.min(end, from + MAX_CONTEXT_LENGTH);
+    from = Math.max(start, to - MAX_CONTEXT_LENGTH);
+  }
+  return clip(text.slice(from, to).replace(/\s+/g, ' ').trim());
+}
+
+export function clip(text: string): string {
+  return text.length <= MAX_CONTEXT_LENGTH ? text : `${text.slice(0, MAX_CONTEXT_LENGTH - 1)}…`;
+}
+
+/** Words near a value that say it is an indicator. */
+const POSITIVE =
+  /\b(?:c2|c&c|command[- ]and[- ]control|callbacks?|beacon(?:s|ed|ing)?|exfiltrat\w*|malicious|malware|payloads?|droppers?|loaders?|downloaders?|backdoors?|implants?|phishing|attackers?|threat actors?|actor-controlled|attacker-controlled|iocs?|indicators?|sha-?256|sha-?1|md5|hash(?:es)?|ransomware|botnets?|stagers?|contacted|connects? to|connected to|resolv(?:es|ed) to|hosted (?:on|at)|downloaded from|communicat\w* with|sinkhol\w*)\b/i;
+
+/** Words that say it is not: an example, a benign thing, an address to write to, a page to read. */
+const NEGATIVE =
+  /\be\.g\.|\b(?:for example|for instance|an example|benign|legitimate|contact(?:ing)?|report (?:it |them |incidents? |activity )?to|reporting system|visit|published by|learn more|for more information|more information (?:is|can be)|available (?:at|from)|see (?:the )?(?:advisory|guide|blog|page|website|article|report)|press (?:desk|inquiries)|media (?:inquiries|relations))\b/i;
+
+export interface Signals {
+  positive?: string;
+  negative?: string;
+}
+
+/** The first positive and the first negative keyword of a sentence. */
+export function keywordSignals(sentence: string): Signals {
+  const positive = POSITIVE.exec(sentence)?.[0]?.toLowerCase();
+  const negative = NEGATIVE.exec(sentence)?.[0]?.toLowerCase();
+  const signals: Signals = {};
+  if (positive !== undefined) signals.positive = positive;
+  if (negative !== undefined) signals.negative = negative;
+  return signals;
+}

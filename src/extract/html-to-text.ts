@@ -1,0 +1,223 @@
+// HTML → blocks (headings, paragraphs, list items, table cells, code), entities decoded, the
+// structure kept because an IOC alone in a table cell or list item is evidence.
+//
+// htmlparser2's Tokenizer, not its Parser: the Parser keeps open elements in an array it
+// unshifts and searches (`stack.unshift`, `stack.indexOf`), which is quadratic on deeply nested
+// markup (100k nested <div> took 10 s). The Tokenizer is a linear state machine; the element
+// stack here is pushed and popped at its end, and a closing tag looks at most MAX_CLOSE_SEARCH
+// entries down, so every tag costs O(1).
+import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import type { Block, BlockKind } from './types.js';
+
+/** How far down the stack an end tag looks for its element; beyond that the stray end tag is ignored. */
+const MAX_CLOSE_SEARCH = 64;
+/** A paragraph entirely in bold and at most this long reads as a heading (`<p><strong>Malware</strong></p>`). */
+const MAX_BOLD_HEADING_LENGTH = 120;
+
+/** Elements whose content is never shown. */
+const HIDDEN = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'title', 'head', 'iframe', 'object', 'select']);
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+/** Elements that end the current block when they open or close. */
+const BLOCK = new Set([
+  'address', 'article', 'aside', 'blockquote', 'body', 'caption', 'center', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
+  'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'html', 'li',
+  'main', 'nav', 'ol', 'p', 'pre', 'section', 'summary', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'ul',
+]);
+const KIND_OF: Readonly<Record<string, BlockKind>> = {
+  td: 'table_cell',
+  th: 'table_cell',
+  li: 'list_item',
+  dt: 'list_item',
+  dd: 'list_item',
+  pre: 'code',
+  h1: 'heading',
+  h2: 'heading',
+  h3: 'heading',
+  h4: 'heading',
+  h5: 'heading',
+  h6: 'heading',
+};
+const BOLD = new Set(['b', 'strong']);
+/** Opening one of these closes an open element of the listed names (HTML's implied end tags), up to a boundary. */
+const IMPLIED_CLOSE: Readonly<Record<string, { closes: ReadonlySet<string>; stopAt: ReadonlySet<string> }>> = {
+  li: { closes: new Set(['li']), stopAt: new Set(['ul', 'ol', 'menu']) },
+  dt: { closes: new Set(['dt', 'dd']), stopAt: new Set(['dl']) },
+  dd: { closes: new Set(['dt', 'dd']), stopAt: new Set(['dl']) },
+  td: { closes: new Set(['td', 'th']), stopAt: new Set(['tr', 'table']) },
+  th: { closes: new Set(['td', 'th']), stopAt: new Set(['tr', 'table']) },
+  tr: { closes: new Set(['tr', 'td', 'th']), stopAt: new Set(['table', 'thead', 'tbody', 'tfoot']) },
+  p: { closes: new Set(['p']), stopAt: new Set(['div', 'li', 'td', 'th', 'blockquote', 'section', 'article']) },
+};
+
+interface Open {
+  name: string;
+  kind: BlockKind;
+  level: number | undefined;
+  hidden: boolean;
+}
+
+const WHITESPACE_RUN = /[\s\u00A0]+/g;
+const NOT_SPACE = /\S/;
+
+class BlockCollector {
+  readonly blocks: Block[] = [];
+  private readonly stack: Open[] = [];
+  private parts: string[] = [];
+  /** The block so far has visible text, and some of it outside <b>/<strong>. */
+  private hasText = false;
+  private hasPlainText = false;
+  private boldDepth = 0;
+  private hiddenDepth = 0;
+
+  private top(): Open | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+
+  private currentKind(): { kind: BlockKind; level: number | undefined } {
+    const top = this.top();
+    return top === undefined ? { kind: 'paragraph', level: undefined } : { kind: top.kind, level: top.level };
+  }
+
+  text(data: string): void {
+    if (this.hiddenDepth > 0 || data === '') return;
+    const { kind } = this.currentKind();
+    const written = kind === 'code' ? data.replaceAll('\u00A0', ' ') : data.replace(WHITESPACE_RUN, ' ');
+    this.parts.push(written);
+    if (NOT_SPACE.test(written)) {
+      this.hasText = true;
+      if (this.boldDepth === 0) this.hasPlainText = true;
+    }
+  }
+
+  lineBreak(): void {
+    if (this.hiddenDepth === 0) this.parts.push('\n');
+  }
+
+  /** Ends the current block: emits what was gathered, with the kind of the element it sits in. */
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const raw = this.parts.join('');
+    const allBold = this.hasText && !this.hasPlainText;
+    this.parts = [];
+    this.hasText = false;
+    this.hasPlainText = false;
+    const { kind, level } = this.currentKind();
+    const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : line.replace(/ {2,}/g, ' ').trim()));
+    const text = (kind === 'code' ? lines : lines.filter((line) => line !== '')).join('\n').trim();
+    if (text === '') return;
+    if (kind === 'paragraph' && allBold && text.length <= MAX_BOLD_HEADING_LENGTH && !text.includes('\n')) {
+      this.blocks.push({ kind: 'heading', text });
+      return;
+    }
+    this.blocks.push(level === undefined ? { kind, text } : { kind, text, level });
+  }
+
+  open(name: string): void {
+    if (BOLD.has(name)) this.boldDepth++;
+    if (name === 'br') return this.lineBreak();
+    const isBlock = BLOCK.has(name);
+    if (isBlock) this.flush();
+    if (VOID.has(name)) return;
+    const implied = IMPLIED_CLOSE[name];
+    if (implied !== undefined) this.closeImplied(implied.closes, implied.stopAt);
+    const parent = this.top();
+    const ownKind = KIND_OF[name];
+    const hidden = HIDDEN.has(name);
+    if (hidden) this.hiddenDepth++;
+    this.stack.push({
+      name,
+      kind: ownKind ?? parent?.kind ?? 'paragraph',
+      level: ownKind === 'heading' ? Number(name[1]) : ownKind === undefined ? parent?.level : undefined,
+      hidden,
+    });
+  }
+
+  close(name: string): void {
+    if (name === 'br') return this.lineBreak();
+    if (BOLD.has(name) && this.boldDepth > 0) this.boldDepth--;
+    const limit = Math.max(0, this.stack.length - MAX_CLOSE_SEARCH);
+    for (let i = this.stack.length - 1; i >= limit; i--) {
+      if (this.stack[i]?.name !== name) continue;
+      if (BLOCK.has(name)) this.flush();
+      while (this.stack.length > i) this.pop();
+      return;
+    }
+  }
+
+  private pop(): void {
+    const element = this.stack.pop();
+    if (element?.hidden) this.hiddenDepth--;
+  }
+
+  /** `<li>` after an open `<li>` of the same list closes it, as browsers do. */
+  private closeImplied(closes: ReadonlySet<string>, stopAt: ReadonlySet<string>): void {
+    const limit = Math.max(0, this.stack.length - MAX_CLOSE_SEARCH);
+    for (let i = this.stack.length - 1; i >= limit; i--) {
+      const name = this.stack[i]?.name as string;
+      if (stopAt.has(name)) return;
+      if (closes.has(name)) {
+        this.flush();
+        while (this.stack.length > i) this.pop();
+        return;
+      }
+    }
+  }
+
+  end(): Block[] {
+    this.flush();
+    return this.blocks;
+  }
+}
+
+/** Splits HTML into blocks: visible text only (no attributes, scripts or styles), entities decoded. */
+export function htmlToBlocks(html: string): Block[] {
+  const collector = new BlockCollector();
+  let tagName = '';
+  const noop = (): void => undefined;
+  const callbacks: TokenizerCallbacks = {
+    ontext: (start, end) => collector.text(html.slice(start, end)),
+    ontextentity: (codepoint) => collector.text(String.fromCodePoint(codepoint)),
+    onopentagname: (start, end) => {
+      tagName = html.slice(start, end).toLowerCase();
+    },
+    onopentagend: () => collector.open(tagName),
+    onselfclosingtag: () => {
+      collector.open(tagName);
+      if (!VOID.has(tagName)) collector.close(tagName);
+    },
+    onclosetag: (start, end) => collector.close(html.slice(start, end).toLowerCase()),
+    onattribdata: noop,
+    onattribentity: noop,
+    onattribend: noop,
+    onattribname: noop,
+    oncdata: noop,
+    oncomment: noop,
+    ondeclaration: noop,
+    onend: noop,
+    onprocessinginstruction: noop,
+  };
+  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: true }, callbacks);
+  tokenizer.write(html);
+  tokenizer.end();
+  return collector.end();
+}
+
+/** Renders blocks as plain text the way the fixtures' `.txt` files are: table cells end with ` |`, list items start with `- `. */
+export function blocksToText(blocks: readonly Block[]): string {
+  return blocks
+    .map((block) => {
+      if (block.kind === 'table_cell') return `${block.text} |`;
+      if (block.kind === 'list_item') return `- ${block.text}`;
+      return block.text;
+    })
+    .join('\n\n');
+}
+
+/** True when the text looks like HTML: it opens with a tag, or has a few of the common block tags. */
+export function looksLikeHtml(text: string): boolean {
+  const head = text.slice(0, 2048).trimStart().toLowerCase();
+  if (head.startsWith('<!doctype html') || head.startsWith('<html') || head.startsWith('<?xml')) return true;
+  const sample = text.slice(0, 65536);
+  const tags = sample.match(/<\/?(?:p|div|br|li|ul|ol|table|tr|td|h[1-6]|span|a|strong|em|pre|code|section|article)\b[^<>]{0,200}>/gi);
+  return (tags?.length ?? 0) >= 3;
+}

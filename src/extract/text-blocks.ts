@@ -1,0 +1,117 @@
+// Plain text → blocks. Reads the structure a text rendering of an article keeps:
+// - a line that ends with `|` ends a table cell (the CISA/feed renderings end every cell so; a
+//   cell may span lines, and a lone `|` line closes the paragraph before it); a line that also
+//   starts with `|` is a Markdown table row, one cell per column;
+// - `- `, `* `, `• ` or `1. ` starts a list item;
+// - a short line standing alone between blank lines, without closing punctuation, is a heading;
+// - everything else is a paragraph (its lines kept, so one value a line still shows as a list).
+import type { Block } from './types.js';
+
+const LIST_MARKER = /^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])\s+/;
+/** The line (already trimmed) ends a table cell; returns the cell's text without the bar. */
+function cellContent(line: string): string | undefined {
+  return line.endsWith('|') ? line.slice(0, -1).trimEnd() : undefined;
+}
+const MAX_HEADING_LENGTH = 100;
+const MAX_HEADING_WORDS = 12;
+/** A heading ends without sentence or clause punctuation, and starts like a title. */
+const HEADING_END = /[.,;:!?|{}=(\\]$/;
+const HEADING_START = /^[\p{Lu}\p{N}]/u;
+/** A heading of one word is a word: `Contact`, `Malware`, not `evil.com` or a hash. */
+const SINGLE_WORD_HEADING = /^[\p{L}][\p{L}&'’-]*$/u;
+
+const MARKDOWN_SEPARATOR = /^:?-{3,}:?$/;
+
+/** `| evil[.]com | C2 |`: a Markdown table row, as its cells; the `|---|` rule row gives none. */
+function markdownRow(line: string): string[] | undefined {
+  if (line.length < 3 || !line.startsWith('|') || !line.endsWith('|')) return undefined;
+  const cells = line
+    .slice(1, -1)
+    .split('|')
+    .map((cell) => cell.trim());
+  return cells.filter((cell) => cell !== '' && !MARKDOWN_SEPARATOR.test(cell));
+}
+
+/** What headings do not hold: a URL, a defanged value, an address. */
+const NOT_IN_HEADING = /:\/\/|\[\.\]|@|\[@\]/;
+
+function isHeadingLine(line: string): boolean {
+  if (line.length > MAX_HEADING_LENGTH || HEADING_END.test(line) || !HEADING_START.test(line)) return false;
+  if (NOT_IN_HEADING.test(line)) return false;
+  const words = line.split(/\s+/);
+  if (words.length > MAX_HEADING_WORDS) return false;
+  return words.length > 1 || SINGLE_WORD_HEADING.test(line);
+}
+
+/** Splits plain text into blocks. One pass over the lines; a paragraph waits for the next non-blank line to know whether a lone `|` makes it a table cell. */
+export function textToBlocks(text: string): Block[] {
+  const blocks: Block[] = [];
+  let paragraph: string[] = [];
+  /** Lines of a paragraph that ended at a blank line, not yet emitted. */
+  let held: string[] = [];
+
+  const emitParagraph = (lines: string[]): void => {
+    if (lines.length === 0) return;
+    if (lines.length === 1 && isHeadingLine(lines[0] as string)) {
+      blocks.push({ kind: 'heading', text: lines[0] as string });
+      return;
+    }
+    blocks.push({ kind: 'paragraph', text: lines.join('\n') });
+  };
+  const emitCell = (lines: string[]): void => {
+    const cell = lines.join('\n').trim();
+    if (cell !== '') blocks.push({ kind: 'table_cell', text: cell });
+  };
+
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.replaceAll('\u00A0', ' ').trim();
+    if (line === '') {
+      if (paragraph.length > 0) {
+        emitParagraph(held);
+        held = paragraph;
+        paragraph = [];
+      }
+      continue;
+    }
+    const row = markdownRow(line);
+    if (row !== undefined) {
+      emitParagraph(held);
+      held = [];
+      if (paragraph.length > 0) emitParagraph(paragraph);
+      paragraph = [];
+      for (const cell of row) emitCell([cell]);
+      continue;
+    }
+    const content = cellContent(line);
+    if (content !== undefined) {
+      if (content === '' && paragraph.length === 0) {
+        // A lone `|` closes the paragraph before the blank line.
+        emitCell(held);
+        held = [];
+        continue;
+      }
+      emitParagraph(held);
+      held = [];
+      emitCell([...paragraph, content]);
+      paragraph = [];
+      continue;
+    }
+    if (LIST_MARKER.test(line)) {
+      emitParagraph(held);
+      held = [];
+      if (paragraph.length > 0) emitParagraph(paragraph);
+      paragraph = [];
+      blocks.push({ kind: 'list_item', text: line.replace(LIST_MARKER, '') });
+      continue;
+    }
+    emitParagraph(held);
+    held = [];
+    paragraph.push(line);
+  }
+  emitParagraph(held);
+  if (paragraph.length > 0) {
+    // A last line alone is a paragraph unless it stood alone after a blank line too.
+    emitParagraph(paragraph);
+  }
+  return blocks;
+}

@@ -1,0 +1,53 @@
+// What the article extractor returns, and the document model it works on.
+import type { Confidence, Industry, IocType } from '../ioc/types.js';
+
+/** Why a value got its confidence; one code per piece of evidence (see confidence.ts). */
+export type ReasonCode = string;
+
+export interface ExtractedIoc {
+  type: IocType;
+  /** Canonical value, refanged (`https://evil.com/x`, `CVE-2024-3400`). */
+  value: string;
+  /** The lookup key (see src/ioc normalizeIoc). */
+  normalized: string;
+  confidence: Confidence;
+  /** The sentence the value was found in, as written (defanged values stay defanged), ≤ 300 characters. */
+  context: string;
+  /** The evidence, e.g. `defanged`, `ioc_table`, `ioc_list`, `prose`, `near_keyword`, `warninglist:<why>`. */
+  reasons: ReasonCode[];
+  /** Set when the value is on a warning list (benign or reserved): it is never high confidence. */
+  suppressedReason?: string;
+}
+
+export interface Extraction {
+  iocs: ExtractedIoc[];
+  /** ATT&CK technique ids known to the technique table, upper case, sorted. */
+  techniques: string[];
+  /** CVE ids, upper case, sorted. */
+  cves: string[];
+  /** Industries the article says were targeted, from keyword evidence. */
+  industries: Industry[];
+  /** Malware families, actors and `ransomware`, lower case, sorted. */
+  tags: string[];
+}
+
+export interface ExtractOptions {
+  /** The input is HTML (default: detected from the content). */
+  html?: boolean;
+  /** The article's own address: the page itself and its site are never reported. */
+  articleUrl?: string;
+  /** The article's title: evidence for industries and tags. */
+  title?: string;
+}
+
+/** How a block of text sits in the document: decides list/table evidence and headings. */
+export type BlockKind = 'heading' | 'paragraph' | 'list_item' | 'table_cell' | 'code';
+
+/** One block of a document: a heading, a paragraph, one list item or one table cell. */
+export interface Block {
+  kind: BlockKind;
+  /** Text as written, entities decoded; lines separated by `\n`. */
+  text: string;
+  /** 1–6 for HTML headings; undefined when the rank is unknown (plain text, bold paragraphs). */
+  level?: number;
+}

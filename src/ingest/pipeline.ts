@@ -1,0 +1,276 @@
+// One run of one source: fetch (conditional), parse, extract IOCs from new articles, check
+// values against the warning list, and store it all — records, articles, the run's counts and
+// the source's health — in one transaction: a run that fails half-way commits nothing but the
+// record of its failure.
+import { performance } from 'node:perf_hooks';
+import { extractIocs } from '../extract/index.js';
+import { articleId } from '../ioc/ids.js';
+import type { NormalizedIoc } from '../ioc/types.js';
+import { warningFor } from '../ioc/warninglist.js';
+import { upsertArticle, existingArticleUrls } from '../store/articles.js';
+import type { Db, Queryable } from '../store/db.js';
+import { upsertRecords, type NewRecord } from '../store/iocs.js';
+import { withSourceLock } from '../store/locks.js';
+import { insertRun, recentRuns, updateSourceState, type SourceRow, type SourceRun } from '../store/sources.js';
+import { readableArticle } from './article-text.js';
+import { fetchSource, FetchError, type FetchOptions } from './fetch.js';
+import { assessHealth, type Health } from './health.js';
+import { PARSERS, type FeedKind } from './parsers/index.js';
+import { FeedFormatError, type FeedArticle, type FeedRecord, type RejectedRow } from './types.js';
+
+export interface RunOptions {
+  /** Parse this body instead of fetching the source (socd ingest --file). */
+  body?: string;
+  /** Where credentials are read from (default process.env). */
+  env?: Record<string, string | undefined>;
+  now?: () => Date;
+  /** Fetch the page of an article whose feed item carries only a summary (default true). */
+  fetchArticlePages?: boolean;
+  /** Timeouts, size caps and retries of the fetches (tests shorten them). */
+  fetch?: Partial<Pick<FetchOptions, 'timeoutMs' | 'maxBytes' | 'attempts' | 'backoffMs'>>;
+  onProgress?: (phase: 'articles' | 'store', done: number, total: number) => void;
+  /** false: this run does not stand for the scheduled one (a snapshot or a file loaded by hand). */
+  scheduled?: boolean;
+}
+
+export interface RunSummary extends SourceRun {
+  source: string;
+  health: Health | null;
+  healthReason: string | null;
+}
+
+// A feed item with less text than this is a summary: the article's page is fetched.
+const SUMMARY_ONLY_CHARS = 1500;
+const ARTICLE_PAGE_LIMITS = { timeoutMs: 20_000, maxBytes: 8 * 1024 * 1024, attempts: 2 };
+const STORE_BATCH = 5000;
+const REJECTED_SAMPLES = 20;
+
+/** Runs a source now; `skipped` when another run of it holds its lock. */
+export async function runSource(db: Db, source: SourceRow, options: RunOptions = {}): Promise<RunSummary> {
+  const ran = await withSourceLock(db, source.id, () => run(db, source, options));
+  if (ran) return ran;
+  const now = (options.now ?? (() => new Date()))();
+  return { source: source.name, outcome: 'skipped', startedAt: now, finishedAt: now, health: null, healthReason: null };
+}
+
+function authFor(source: SourceRow, env: Record<string, string | undefined>) {
+  if (!source.auth_header || !source.auth_env) return { headers: {}, hint: undefined };
+  const value = env[source.auth_env];
+  if (!value) return { headers: {}, hint: `${source.auth_header} missing (set ${source.auth_env})` };
+  return { headers: { [source.auth_header]: value }, hint: `${source.auth_header} rejected (check ${source.auth_env})` };
+}
+
+function describeFailure(source: SourceRow, error: unknown): string {
+  if (error instanceof FetchError) return error.message;
+  if (error instanceof FeedFormatError) return `malformed ${source.kind} from ${source.name}: ${error.message}`;
+  return `${source.name}: ${(error as Error).message ?? String(error)}`;
+}
+
+/** A feed's records with the warning list applied: a benign or reserved value is never high. */
+function toNewRecord(record: FeedRecord, articleIdValue: string | null): NewRecord {
+  const suppressedReason = record.suppressedReason ?? warningFor(record.ioc.type, record.ioc.normalized);
+  return {
+    ioc: record.ioc,
+    confidence: record.confidence,
+    firstSeen: record.firstSeen,
+    lastSeen: record.lastSeen,
+    context: record.context ?? null,
+    tags: record.tags,
+    mitreTechniques: record.mitreTechniques,
+    industries: record.industries,
+    referenceUrl: record.referenceUrl ?? null,
+    ports: record.ports,
+    articleId: articleIdValue,
+    suppressedReason: suppressedReason ?? null,
+  };
+}
+
+interface PreparedArticle {
+  id: string;
+  item: FeedArticle;
+  content: string;
+  records: NewRecord[];
+}
+
+/** The new articles of a feed with the IOCs extracted from their text. */
+async function prepareArticles(db: Queryable, source: SourceRow, items: FeedArticle[], options: RunOptions, now: Date) {
+  const known = await existingArticleUrls(db, items.map((item) => item.url));
+  const fresh = items.filter((item) => !known.has(item.url));
+  const prepared: PreparedArticle[] = [];
+  const failures: RejectedRow[] = [];
+  for (const [index, item] of fresh.entries()) {
+    options.onProgress?.('articles', index, fresh.length);
+    let content = item.content ?? item.summary ?? '';
+    if (!item.content && content.length < SUMMARY_ONLY_CHARS && options.fetchArticlePages !== false) {
+      try {
+        const page = await fetchSource({ url: item.url, sourceName: source.name, ...ARTICLE_PAGE_LIMITS, ...options.fetch });
+        if (page.status === 'ok') content = readableArticle(page.body, item.url)?.html ?? content;
+      } catch (error) {
+        // The summary is still worth reading; the page's failure is noted with the run.
+        failures.push({ at: item.url, value: item.title, reason: `article page not fetched: ${(error as Error).message}` });
+      }
+    }
+    const id = articleId(item.url);
+    const extraction = extractIocs(content, { html: /<[a-z][^>]*>/i.test(content), articleUrl: item.url, title: item.title });
+    const seen = item.publishedAt ?? now;
+    const records = extraction.iocs.map((found) => {
+      const ioc: NormalizedIoc = { type: found.type, value: found.value, normalized: found.normalized, notes: [] };
+      return toNewRecord(
+        {
+          ioc,
+          confidence: found.confidence,
+          firstSeen: seen,
+          lastSeen: seen,
+          tags: extraction.tags,
+          context: found.context,
+          mitreTechniques: extraction.techniques,
+          industries: extraction.industries,
+          suppressedReason: found.suppressedReason,
+        },
+        id,
+      );
+    });
+    prepared.push({ id, item, content, records });
+  }
+  options.onProgress?.('articles', fresh.length, fresh.length);
+  return { prepared, failures };
+}
+
+async function run(db: Db, source: SourceRow, options: RunOptions): Promise<RunSummary> {
+  const clock = options.now ?? (() => new Date());
+  const startedAt = clock();
+  const summary: RunSummary = { source: source.name, outcome: 'ok', startedAt, finishedAt: startedAt, health: null, healthReason: null };
+  let etag = source.etag;
+  let lastModified = source.last_modified;
+  try {
+    let body = options.body;
+    if (body === undefined) {
+      if (!source.url) throw new Error('the source has no URL');
+      const auth = authFor(source, options.env ?? process.env);
+      const started = performance.now();
+      const fetched = await fetchSource({
+        url: source.url,
+        etag,
+        lastModified,
+        headers: auth.headers,
+        authHint: auth.hint,
+        sourceName: source.name,
+        ...options.fetch,
+      });
+      summary.fetchMs = performance.now() - started;
+      summary.httpStatus = fetched.httpStatus;
+      if (fetched.status === 'not_modified') {
+        summary.outcome = 'not_modified';
+        return await finish(db, source, summary, { etag, lastModified }, clock, options);
+      }
+      body = fetched.body;
+      summary.bytes = fetched.bytes;
+      ({ etag, lastModified } = fetched);
+    } else {
+      summary.bytes = Buffer.byteLength(body);
+    }
+
+    const parseStarted = performance.now();
+    const parser = PARSERS[source.kind as FeedKind];
+    if (!parser) throw new Error(`no parser for kind "${source.kind}"`);
+    const parsed = parser(body, { now: startedAt });
+    const { prepared, failures } = await prepareArticles(db, source, parsed.articles, options, startedAt);
+    summary.parseMs = performance.now() - parseStarted;
+
+    const records = parsed.records.map((record) => toNewRecord(record, null));
+    const all = [...records, ...prepared.flatMap((article) => article.records)];
+    const rejected = [...parsed.rejected, ...failures];
+    Object.assign(summary, {
+      fetched: parsed.records.length + parsed.articles.length + parsed.rejected.length,
+      parsed: all.length,
+      suppressed: all.filter((record) => record.suppressedReason).length,
+      rejected: rejected.length,
+      articles: prepared.length,
+      rejectedSamples: rejected.slice(0, REJECTED_SAMPLES),
+    });
+
+    const storeStarted = performance.now();
+    return await db.transaction(async (tx) => {
+      const sourceRef = { id: source.id, name: source.name, category: source.category };
+      for (const article of prepared) {
+        await upsertArticle(tx, {
+          id: article.id,
+          sourceId: source.id,
+          title: article.item.title,
+          url: article.item.url,
+          guid: article.item.guid,
+          publishedAt: article.item.publishedAt ?? null,
+          summary: article.item.summary ?? null,
+          content: article.content,
+        });
+      }
+      let inserted = 0;
+      let updated = 0;
+      const batches = [
+        ...chunk(records, STORE_BATCH).map((batch) => ['feed', batch] as const),
+        ...chunk(prepared.flatMap((article) => article.records), STORE_BATCH).map((batch) => ['article', batch] as const),
+      ];
+      for (const [index, [origin, batch]] of batches.entries()) {
+        options.onProgress?.('store', index, batches.length);
+        const counts = await upsertRecords(tx, sourceRef, origin, batch);
+        inserted += counts.inserted;
+        updated += counts.updated;
+      }
+      options.onProgress?.('store', batches.length, batches.length);
+      summary.new = inserted;
+      summary.updated = updated;
+      summary.storeMs = performance.now() - storeStarted;
+      return finish(tx, source, summary, { etag, lastModified }, clock, options);
+    });
+  } catch (error) {
+    summary.outcome = 'failed';
+    summary.httpStatus = error instanceof FetchError ? error.httpStatus : summary.httpStatus;
+    summary.error = describeFailure(source, error);
+    // What was fetched is not kept: the next run fetches it again in full.
+    return db.transaction((tx) => finish(tx, source, summary, { etag: source.etag, lastModified: source.last_modified }, clock, options));
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** Records the run and the source's new state and health. */
+async function finish(
+  db: Queryable,
+  source: SourceRow,
+  summary: RunSummary,
+  conditional: { etag: string | null; lastModified: string | null },
+  clock: () => Date,
+  options: RunOptions,
+): Promise<RunSummary> {
+  summary.finishedAt = clock();
+  await insertRun(db, source.id, summary);
+  const failed = summary.outcome === 'failed';
+  const broughtNew = (summary.new ?? 0) > 0 || (summary.articles ?? 0) > 0;
+  const consecutiveFailures = failed ? source.consecutive_failures + 1 : 0;
+  const lastNewAt = broughtNew ? summary.finishedAt : source.last_new_at;
+  const runs = await recentRuns(db, source.id);
+  const { health, reason } = assessHealth({
+    recentRuns: runs.map((r) => ({ outcome: r.outcome, error: r.error, finishedAt: r.finished_at })),
+    consecutiveFailures,
+    lastNewAt,
+    staleAfterSeconds: source.stale_after_seconds,
+    now: summary.finishedAt,
+  });
+  await updateSourceState(db, source.id, {
+    etag: conditional.etag,
+    lastModified: conditional.lastModified,
+    consecutiveFailures,
+    lastRunAt: options.scheduled === false ? source.last_run_at : summary.startedAt,
+    lastSuccessAt: failed ? source.last_success_at : summary.finishedAt,
+    lastNewAt,
+    health,
+    healthReason: reason,
+  });
+  summary.health = health;
+  summary.healthReason = reason;
+  return summary;
+}

@@ -1,0 +1,86 @@
+// The Db interface over a PostgreSQL server (DATABASE_URL), through a pg connection pool.
+import pg from 'pg';
+import { DbError, type Db, type Queryable } from './db.js';
+
+function wrapError(error: unknown): never {
+  if (error instanceof pg.DatabaseError) throw new DbError(error.message, error.code, error.detail);
+  throw error;
+}
+
+// Each distinct statement is prepared once per connection under a name: its parse and, once
+// PostgreSQL settles on a generic plan, its planning are not paid again. The statements are
+// the store's constants, so their number is bounded.
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) statementNames.set(sql, (name = `socd_${statementNames.size + 1}`));
+  return name;
+}
+
+function queryable(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params: readonly unknown[] = []) {
+      try {
+        const result = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
+        return result.rows as R[];
+      } catch (error) {
+        wrapError(error);
+      }
+    },
+    async script(sql: string) {
+      // Without parameters pg uses the simple protocol, which accepts several statements.
+      await client.query(sql).catch(wrapError);
+    },
+  };
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  applicationName?: string;
+}
+
+export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    application_name: options.applicationName ?? 'socdefenders',
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const { query, script } = queryable(pool);
+  return {
+    kind: 'postgres',
+    pool,
+    query,
+    script,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(queryable(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        if (error instanceof pg.DatabaseError) wrapError(error);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async session(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn(queryable(client));
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// The stats cache: one JSON document computed by refresh_stats_cache() (migrations/0001),
+// refreshed on a timer by one instance at a time, read by every instance into memory.
+import type { Db, Queryable } from './db.js';
+
+export interface StatsSnapshot {
+  /** The `data` document as JSON text, ready to be sent. */
+  json: string;
+  updatedAt: Date;
+}
+
+const SELECT_STATS = `select data::text as json, updated_at from stats_cache where id`;
+const SELECT_UPDATED_AT = `select updated_at from stats_cache where id`;
+const REFRESH = `select refresh_stats_cache() as updated_at`;
+// Only one instance refreshes at a time; the others skip the round.
+const TRY_LOCK = `select pg_try_advisory_xact_lock(7261003) as locked`;
+
+export async function refreshStats(db: Queryable): Promise<Date> {
+  const [row] = await db.query<{ updated_at: Date }>(REFRESH);
+  return row!.updated_at;
+}
+
+/**
+ * Refreshes the cache unless another instance holds the refresh or did it less than
+ * minAgeSeconds ago; returns whether this call refreshed it.
+ */
+export async function refreshStatsIfDue(db: Db, minAgeSeconds: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [lock] = await tx.query<{ locked: boolean }>(TRY_LOCK);
+    if (!lock?.locked) return false;
+    const [current] = await tx.query<{ updated_at: Date }>(SELECT_UPDATED_AT);
+    if (current && Date.now() - current.updated_at.getTime() < minAgeSeconds * 1000) return false;
+    await refreshStats(tx);
+    return true;
+  });
+}
+
+export async function readStats(db: Queryable): Promise<StatsSnapshot | undefined> {
+  const [row] = await db.query<{ json: string; updated_at: Date }>(SELECT_STATS);
+  // Re-serialized once here: compact, in the order the SQL function wrote the keys.
+  return row && { json: JSON.stringify(JSON.parse(row.json)), updatedAt: row.updated_at };
+}

@@ -1,0 +1,187 @@
+// Shared test set-up: a fresh store per suite (embedded PGlite in a temporary directory, or a
+// database of its own on the PostgreSQL server of TEST_DATABASE_URL), and the real HTTP app
+// over it.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/api/app.js';
+import { createAuthenticator, type Authenticator } from '../src/api/auth.js';
+import { createMemoryRateLimiter, type RateLimiter } from '../src/api/rate-limit.js';
+import { startStatsCache, type StatsCache } from '../src/api/stats-cache.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import type { Db } from '../src/store/db.js';
+import { createApiKey } from '../src/store/keys.js';
+import { readMigrations } from '../src/store/migrate.js';
+import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
+
+export type Backend = 'pglite' | 'postgres';
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+/** The backends the storage and HTTP suites run on: PGlite always, PostgreSQL when given. */
+export const BACKENDS: Backend[] = TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export function tempDir(prefix = 'socd-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ DATA_DIR: env.DATA_DIR ?? tempDir(), LOG_LEVEL: 'silent', PORT: '0', ...env });
+}
+
+/** A database of its own on the test server, dropped by the returned function. */
+export async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new URL(TEST_DATABASE_URL!);
+  const name = `${admin.pathname.slice(1) || 'socd'}_${crypto.randomBytes(4).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`create database "${name}"`);
+  const url = new URL(admin.toString());
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`drop database if exists "${name}" with (force)`) };
+}
+
+export interface TestStore {
+  backend: Backend;
+  db: Db;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * A migrated embedded store, made once (per version of the migrations and of PGlite) and kept
+ * in the temporary directory: creating a cluster and migrating it takes seconds, copying it a
+ * fraction of one. Made under another name and renamed, so that parallel workers never see
+ * half of it.
+ */
+async function pgliteTemplate(): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for (const migration of readMigrations()) hash.update(migration.name).update(migration.sql);
+  hash.update(fs.readFileSync(path.join(REPO_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json')));
+  const template = path.join(os.tmpdir(), `socd-pglite-template-${hash.digest('hex').slice(0, 16)}`);
+  if (fs.existsSync(template)) return template;
+  const building = tempDir('socd-pglite-building-');
+  const db = await openStore(loadConfig({ DATA_DIR: building, LOG_LEVEL: 'silent' }), 'test template');
+  await db.close();
+  try {
+    fs.renameSync(building, template);
+  } catch (error) {
+    // Another worker finished first: use its copy.
+    fs.rmSync(building, { recursive: true, force: true });
+    if (!fs.existsSync(template)) throw error;
+  }
+  return template;
+}
+
+/** A new data directory holding a migrated embedded store of its own (DATA_DIR for `socd`). */
+export async function migratedDataDir(): Promise<string> {
+  const dir = tempDir();
+  fs.cpSync(embeddedDatabaseDir(await pgliteTemplate()), embeddedDatabaseDir(dir), { recursive: true });
+  return dir;
+}
+
+export async function openTestStore(backend: Backend, env: Record<string, string> = {}): Promise<TestStore> {
+  if (backend === 'pglite') {
+    const config = testConfig({ DATA_DIR: env.DATA_DIR ?? (await migratedDataDir()), ...env });
+    const db = await openStore(config, 'test');
+    return {
+      backend,
+      db,
+      config,
+      close: async () => {
+        await db.close();
+        fs.rmSync(config.dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const server = await createServerDatabase();
+  const config = testConfig({ DATABASE_URL: server.url, ...env });
+  const db = await openStore(config, 'test');
+  return {
+    backend,
+    db,
+    config,
+    close: async () => {
+      await db.close();
+      await server.drop();
+      fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Log lines written by the app, parsed. */
+export class LogCapture {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly raw: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        this.raw.push(line);
+        this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  stats: StatsCache;
+  logs: LogCapture;
+  /** The app's key authenticator (flush() writes last_used_at). */
+  authenticator: Authenticator;
+  /** A new key of that tier (with every scope of the tier unless given). */
+  key(tier: 'free' | 'pro', scopes?: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(
+  store: TestStore,
+  options: { limiter?: RateLimiter; keyCacheTtlMs?: number; logLevel?: Config['logLevel'] } = {},
+): Promise<TestApp> {
+  const logs = new LogCapture();
+  const logger = createLogger({ logLevel: options.logLevel ?? 'info' }, logs.stream);
+  const limiter = options.limiter ?? createMemoryRateLimiter();
+  const authenticator = createAuthenticator(store.db, options.keyCacheTtlMs ?? 0);
+  const stats = await startStatsCache(store.db, store.config.statsRefreshSeconds, logger);
+  const app = await buildApp({ config: store.config, db: store.db, authenticator, limiter, stats, logger });
+  await app.ready();
+  return {
+    app,
+    stats,
+    logs,
+    authenticator,
+    key: async (tier, scopes) => (await createApiKey(store.db, { name: `test-${tier}`, tier, scopes })).key,
+    close: async () => {
+      await app.close();
+      stats.stop();
+      await authenticator.close();
+      await limiter.close();
+    },
+  };
+}
+
+export function readFixture(name: string): string {
+  return fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+}
+
+/** Waits for the next minute when the current one is about to turn, so that a burst of requests fits in one rate-limit window. */
+export async function awayFromMinuteEdge(marginMs = 5000): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 60_000 - marginMs) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 50));
+}

@@ -1,0 +1,113 @@
+// Liveness never waits on the store; readiness asks the store, within a deadline.
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
+import { createAuthenticator } from '../../src/api/auth.js';
+import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
+import type { StatsCache } from '../../src/api/stats-cache.js';
+import { createLogger } from '../../src/logger.js';
+import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+
+const READY_DEADLINE_MS = 2000;
+
+describe.each(BACKENDS)('health checks on %s', (backend) => {
+  let store: TestStore;
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    t = await startTestApp(store);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  it('answers /healthz and /readyz with 200, without a key', async () => {
+    const live = await fetch(`${base}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(ready.headers.get('x-ratelimit-limit')).toBeNull();
+  });
+
+  /** /healthz through a real socket and in-process: both at once, though the store is busy. */
+  async function expectLiveAtOnce() {
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const res = await fetch(`${base}/healthz`);
+      expect(res.status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(500);
+    }
+    const started = performance.now();
+    expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect(performance.now() - started).toBeLessThan(500);
+  }
+
+  if (backend === 'pglite') {
+    it('answers /healthz at once and /readyz 503 after its deadline while a long query holds the embedded store', async () => {
+      const sleeping = store.db.query('select pg_sleep(3)');
+      try {
+        // Give the statement time to start.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await expectLiveAtOnce();
+        // PGlite has one connection: the readiness probe waits behind the query, up to its deadline.
+        const started = performance.now();
+        const res = await fetch(`${base}/readyz`);
+        const elapsed = performance.now() - started;
+        expect(res.status).toBe(503);
+        expect(await res.json()).toEqual({ status: 'unavailable', reason: `the store did not answer within ${READY_DEADLINE_MS} ms` });
+        expect(elapsed).toBeGreaterThanOrEqual(READY_DEADLINE_MS - 50);
+        // Well before the query ends (3 s): the deadline answered, not the store.
+        expect(elapsed).toBeLessThan(READY_DEADLINE_MS + 900);
+      } finally {
+        await sleeping;
+      }
+      // The store answers again once the query is done.
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    });
+  } else {
+    it('answers /healthz at once and /readyz 200 while a long query holds one pooled connection', async () => {
+      const sleeping = store.db.query('select pg_sleep(3)');
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await expectLiveAtOnce();
+        const started = performance.now();
+        const res = await fetch(`${base}/readyz`);
+        expect(res.status).toBe(200);
+        expect(performance.now() - started).toBeLessThan(1000);
+      } finally {
+        await sleeping;
+      }
+    });
+  }
+
+  it('answers /readyz 503 while the service shuts down', async () => {
+    const logger = createLogger({ logLevel: 'silent' });
+    const stats: StatsCache = { current: () => undefined, staleAfterSeconds: 60, reload: async () => {}, stop: () => {} };
+    let closing = false;
+    const app = await buildApp({
+      config: store.config,
+      db: store.db,
+      authenticator: createAuthenticator(store.db, 0),
+      limiter: createMemoryRateLimiter(),
+      stats,
+      logger,
+      isClosing: () => closing,
+    });
+    try {
+      expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
+      closing = true;
+      const res = await app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'unavailable', reason: 'shutting down' });
+      expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

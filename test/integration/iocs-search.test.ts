@@ -1,0 +1,294 @@
+// GET /api/v1/iocs/search as a client reads it (../shared/spec/iocs-search.md): the exact stage
+// on the normalized value (whatever form the value is pasted in), every record of a match, the
+// related IOCs of its article, the trigram fallback, and the errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import {
+  CISA_SOURCE,
+  CSV_INJECTION_SOURCE,
+  IPV6_SOURCE,
+  OPS_SOURCE,
+  expectError,
+  expectInvalidParameter,
+  expectRecordAsModelled,
+  expectTimeNear,
+  get,
+  importAndModel,
+  seedStore,
+  type ApiRecord,
+  type ModelRecord,
+  type Seeded,
+} from './seed.js';
+
+const THREATFOX_SOURCE = 'ThreatFox';
+
+interface SearchBody {
+  meta: { generated_at: string; feed_version: string; source: string };
+  data: {
+    found: boolean;
+    query: string;
+    detected_type: string | null;
+    normalized: string;
+    normalization_notes: string[];
+    detection_note?: string;
+    match_type: 'exact' | 'fuzzy' | 'none';
+    matches: ApiRecord[];
+    relatedIOCs: ApiRecord[];
+    meta: { total_matches: number; related_count: number; search_time_ms: number };
+  };
+}
+
+describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
+  let store: TestStore;
+  let t: TestApp;
+  let seeded: Seeded;
+  let seededFrom: number;
+  let pro: string;
+  let free: string;
+  const byId = new Map<string, ModelRecord>();
+
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    seededFrom = Date.now();
+    seeded = await seedStore(store.db);
+    // And ThreatFox's Mozi URLs, whose paths have capitals.
+    const mozi = readFixture('import/threatfox-2026-07-24-values.txt')
+      .split('\n')
+      .filter((line) => line.includes('/Mozi.'));
+    seeded.records.push(...(await importAndModel(store.db, mozi.join('\n'), THREATFOX_SOURCE, 'medium')));
+    for (const record of seeded.records) byId.set(record.id, record);
+    t = await startTestApp(store);
+    pro = await t.key('pro');
+    free = await t.key('free');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  async function search(q: string, extra = '', key = pro): Promise<SearchBody['data']> {
+    const res = await get(t.app, `/api/v1/iocs/search?q=${encodeURIComponent(q)}${extra}`, key);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = res.json() as SearchBody;
+    expect(Object.keys(body)).toEqual(['meta', 'data']);
+    expect(body.meta).toEqual({ generated_at: expect.any(String), feed_version: '1.0', source: 'SOC Defenders' });
+    expectTimeNear(body.meta.generated_at, Date.now(), 10_000);
+    expect(body.data.query).toBe(q);
+    // found means the value itself is known; fuzzy candidates do not count.
+    expect(body.data.found).toBe(body.data.match_type === 'exact');
+    expect(body.data.match_type === 'none').toBe(body.data.matches.length === 0);
+    expect(body.data.meta.total_matches).toBe(body.data.matches.length);
+    expect(body.data.meta.related_count).toBe(body.data.relatedIOCs.length);
+    expect(Number.isInteger(body.data.meta.search_time_ms)).toBe(true);
+    expect(body.data.meta.search_time_ms).toBeGreaterThanOrEqual(0);
+    return body.data;
+  }
+
+  /** The model's records of one normalized value. */
+  const recordsOf = (type: string, normalized: string) =>
+    seeded.records.filter((r) => r.type === type && r.normalized === normalized);
+
+  function expectExact(data: SearchBody['data'], type: string, normalized: string) {
+    expect(data.found).toBe(true);
+    expect(data.match_type).toBe('exact');
+    expect(data.detected_type).toBe(type);
+    expect(data.normalized).toBe(normalized);
+    const expected = recordsOf(type, normalized);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(data.matches.map((m) => m.id).sort()).toEqual(expected.map((r) => r.id).sort());
+    for (const match of data.matches) {
+      expect(match).not.toHaveProperty('similarity');
+      expectRecordAsModelled(match, byId.get(match.id)!, seeded, seededFrom);
+    }
+  }
+
+  it('finds a value exactly as stored, with every source that reports it', async () => {
+    const data = await search('213.32.252.221');
+    expectExact(data, 'ipv4', '213.32.252.221');
+    expect(data.normalization_notes).toEqual([]);
+    expect(data).not.toHaveProperty('detection_note');
+    expect(data.matches.map((m) => m.source.feed_name).sort()).toEqual([CISA_SOURCE, OPS_SOURCE]);
+    expect(data.meta.total_matches).toBe(2);
+  });
+
+  it('finds a value pasted defanged, in upper case, uncompressed or with a default port', async () => {
+    const cases: [q: string, type: string, normalized: string, notes: string[]][] = [
+      // As the advisory writes them.
+      ['213[.]32[.]252[.]221', 'ipv4', '213.32.252.221', ['refanged']],
+      ['md-shoeb@alfathdoor[.]com[.]sa', 'email', 'md-shoeb@alfathdoor.com.sa', ['refanged']],
+      ['hxxps://sup[.]merahsm188[.]top/', 'url', 'https://sup.merahsm188.top/', ['refanged']],
+      ['MD-SHOEB@ALFATHDOOR.COM.SA', 'email', 'md-shoeb@alfathdoor.com.sa', ['lowercased']],
+      [
+        '217AA6561129B2CA5958DA9DDE6223908DDBFC978B2B92946CDA9E2E35998931',
+        'sha256',
+        '217aa6561129b2ca5958da9dde6223908ddbfc978b2b92946cda9e2e35998931',
+        ['lowercased'],
+      ],
+      ['2A09:BAC5:505C:01EB:0000:0000:0031:0105', 'ipv6', '2a09:bac5:505c:1eb::31:105', ['lowercased', 'ipv6_compressed']],
+      ['2603:0003:6105:3360:0000:0000:0000:0000', 'ipv6', '2603:3:6105:3360::', ['ipv6_compressed']],
+      ['https://sup.808skor.org:443/', 'url', 'https://sup.808skor.org/', ['url_default_port_removed']],
+      ['  cve-2023-23397 ', 'cve', 'cve-2023-23397', ['trimmed', 'uppercased']],
+      ['t1566.002', 'mitre_attack', 't1566.002', ['uppercased']],
+    ];
+    for (const [q, type, normalized, notes] of cases) {
+      const data = await search(q);
+      expectExact(data, type, normalized);
+      expect(data.normalization_notes, q).toEqual(notes);
+    }
+  });
+
+  it('gives up to 10 related IOCs from the same article, never the match itself', async () => {
+    const data = await search('124[.]168[.]91[.]178');
+    expectExact(data, 'ipv4', '124.168.91.178');
+    expect(data.relatedIOCs).toHaveLength(10);
+    expect(data.meta.related_count).toBe(10);
+    const matchValues = new Set(data.matches.map((m) => m.value));
+    const relatedIds = new Set<string>();
+    for (const related of data.relatedIOCs) {
+      const model = byId.get(related.id)!;
+      expectRecordAsModelled(related, model, seeded, seededFrom);
+      expect(related.source.article_id).toBe(seeded.article.id);
+      expect(matchValues.has(related.value)).toBe(false);
+      relatedIds.add(model.indicatorId);
+    }
+    // Ten distinct IOCs, the advisory's high-confidence ones first.
+    expect(relatedIds.size).toBe(10);
+    expect(data.relatedIOCs.every((r) => r.confidence === 'high')).toBe(true);
+
+    const without = await search('124[.]168[.]91[.]178', '&include_related=false');
+    expect(without.relatedIOCs).toEqual([]);
+    expect(without.meta.related_count).toBe(0);
+    expect(without.matches.map((m) => m.id).sort()).toEqual(data.matches.map((m) => m.id).sort());
+    // A value no article reports has no related IOCs.
+    const feedOnly = await search('sup.merahsm188.top');
+    expectExact(feedOnly, 'domain', 'sup.merahsm188.top');
+    expect(feedOnly.relatedIOCs).toEqual([]);
+  });
+
+  it('answers the records of every source for a value two imports report', async () => {
+    const data = await search('221.132.16.23');
+    expectExact(data, 'ipv4', '221.132.16.23');
+    expect(data.matches.map((m) => m.source.feed_name).sort()).toEqual([CSV_INJECTION_SOURCE, OPS_SOURCE].sort());
+    const ipv6 = await search('2400:adc1:200:6800:18dd:3909:50e:58d2');
+    expectExact(ipv6, 'ipv6', '2400:adc1:200:6800:18dd:3909:50e:58d2');
+    expect(ipv6.matches[0]!.source.feed_name).toBe(IPV6_SOURCE);
+  });
+
+  it('falls back to trigram search: values containing q, ranked by similarity', async () => {
+    const data = await search('merahsm188');
+    expect(data).toMatchObject({ found: false, match_type: 'fuzzy', detected_type: null, normalized: 'merahsm188' });
+    expect(data.detection_note).toEqual(expect.any(String));
+    const expected = seeded.records.filter((r) => r.normalized.includes('merahsm188'));
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+    expect(data.matches.map((m) => m.id).sort()).toEqual(expected.map((r) => r.id).sort());
+    expectRanked(data.matches);
+    // The shorter value shares more of its trigrams with q.
+    expect(data.matches[0]!.value).toBe('sup.merahsm188.top');
+
+    // Every record of each fuzzy match, as for an exact one.
+    const partialIp = await search('221.132.16');
+    expect(partialIp.match_type).toBe('fuzzy');
+    const bySource = partialIp.matches.filter((m) => m.value === '221.132.16.23').map((m) => m.source.feed_name);
+    expect(bySource.sort()).toEqual([CSV_INJECTION_SOURCE, OPS_SOURCE].sort());
+    for (const match of partialIp.matches) expectRecordAsModelled(match, byId.get(match.id)!, seeded, seededFrom);
+    expect(partialIp.relatedIOCs).toEqual([]);
+  });
+
+  it('finds a substring whatever its case, though URL paths keep theirs', async () => {
+    const stored = seeded.records.filter((r) => r.source === THREATFOX_SOURCE && r.value.endsWith('/Mozi.m'));
+    expect(stored.length).toBeGreaterThan(10);
+    for (const q of ['Mozi.m', 'mozi.m', 'MOZI.M']) {
+      const data = await search(q);
+      expect(data, q).toMatchObject({ found: false, match_type: 'fuzzy', normalized: 'mozi.m' });
+      // The ten best of the values that contain it.
+      expect(data.matches).toHaveLength(10);
+      for (const match of data.matches) {
+        expect(match.value).toMatch(/\/Mozi\.m$/);
+        expectRecordAsModelled(match, byId.get(match.id)!, seeded, seededFrom);
+      }
+      expectRanked(data.matches);
+    }
+    // The exact stage is exact: the path's case counts.
+    const exact = await search(stored[0]!.value);
+    expectExact(exact, 'url', stored[0]!.normalized);
+    const otherCase = await search(stored[0]!.value.replace('/Mozi.m', '/mozi.m'));
+    expect(otherCase.match_type).toBe('fuzzy');
+    expect(otherCase.matches[0]!.value).toBe(stored[0]!.value);
+  });
+
+  it('finds a near miss: one character changed', async () => {
+    const cases: [q: string, stored: string, detected: string | null][] = [
+      ['farmacia-bienestor.com', 'farmacia-bienestar.com', 'domain'],
+      // .con is no public suffix: not a domain, still a near miss.
+      ['fidipodiatry.con', 'fidipodiatry.com', null],
+    ];
+    for (const [q, stored, detected] of cases) {
+      const data = await search(q);
+      expect(data.match_type, q).toBe('fuzzy');
+      expect(data.detected_type).toBe(detected);
+      expect(data.matches[0]!.value).toBe(stored);
+      expectRanked(data.matches);
+    }
+  });
+
+  it('runs no fuzzy stage for a q shorter than 3 characters', async () => {
+    // "8." is in many stored IPs: a substring search would find them.
+    expect(seeded.records.some((r) => r.normalized.includes('8.'))).toBe(true);
+    const data = await search('8.');
+    expect(data).toMatchObject({ found: false, match_type: 'none', matches: [], relatedIOCs: [] });
+  });
+
+  it('answers found:false with a detection note for what is not an IOC', async () => {
+    const data = await search('not an indicator');
+    expect(data).toMatchObject({ found: false, match_type: 'none', detected_type: null, matches: [], relatedIOCs: [] });
+    expect(data.detection_note).toMatch(/not a recognized IOC/);
+    expect(data.normalization_notes).toEqual([]);
+    // A well-formed IOC that no seeded source reports (a ThreatFox sha256 of 2026-07-24, Kuiper).
+    const hash = '56091719eeba4881f3db1f837feaa9d47a5a275bff6218186d97614e252e6d21';
+    const unknown = await search(hash.toUpperCase());
+    expect(unknown).toMatchObject({ found: false, match_type: 'none', detected_type: 'sha256', normalized: hash, matches: [] });
+    expect(unknown).not.toHaveProperty('detection_note');
+  });
+
+  it('does not let LIKE wildcards in q match everything', async () => {
+    for (const q of ['%.%', '_._', '%%%', '___', '%25', '\\%']) {
+      const data = await search(q);
+      expect(data.matches, q).toEqual([]);
+      expect(data.found).toBe(false);
+    }
+    // Taken literally, "sup.%.top" is in no value; only near misses come back.
+    const near = await search('sup.%.top');
+    expect(near.matches.length).toBeGreaterThan(0);
+    expect(near.matches.every((m) => m.value.includes('sup.merahsm188.top'))).toBe(true);
+  });
+
+  it('works for a free key too', async () => {
+    const data = await search('T1566.002', '', free);
+    expectExact(data, 'mitre_attack', 't1566.002');
+  });
+
+  it('rejects a missing, too short or unknown parameter with 400 naming it', async () => {
+    expectInvalidParameter(await get(t.app, '/api/v1/iocs/search', pro), 'q');
+    expectInvalidParameter(await get(t.app, '/api/v1/iocs/search?q=', pro), 'q');
+    expectInvalidParameter(await get(t.app, '/api/v1/iocs/search?q=a', pro), 'q');
+    expectInvalidParameter(await get(t.app, `/api/v1/iocs/search?q=${'a'.repeat(2049)}`, pro), 'q');
+    expectInvalidParameter(await get(t.app, '/api/v1/iocs/search?q=8.8.8.8&include_related=perhaps', pro), 'include_related');
+    const unknown = expectInvalidParameter(await get(t.app, '/api/v1/iocs/search?q=8.8.8.8&type=ipv4', pro), 'type');
+    expect(unknown.allowed_parameters).toEqual(expect.arrayContaining(['q', 'include_related']));
+    const missing = expectError(await get(t.app, '/api/v1/iocs/search', pro, { 'x-request-id': 'triage-7' }), 400, 'invalid_parameter');
+    expect(missing.message).toContain("'q'");
+    expect(missing.request_id).toBe('triage-7');
+  });
+});
+
+/** Fuzzy matches: each with its similarity, best first. */
+function expectRanked(matches: ApiRecord[]): void {
+  expect(matches.length).toBeGreaterThan(0);
+  for (const match of matches) {
+    expect(match.similarity).toBeGreaterThan(0);
+    expect(match.similarity).toBeLessThanOrEqual(1);
+  }
+  const similarities = matches.map((m) => m.similarity!);
+  expect(similarities).toEqual([...similarities].sort((a, b) => b - a));
+}

@@ -1,0 +1,169 @@
+// /api/openapi.json: generated from the schemas that validate requests, so it describes what the
+// server accepts; and it is a valid OpenAPI 3.0 document.
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthQuery, ErrorResponse, ListQuery, SearchQuery, StixQuery } from '../../src/api/schemas.js';
+import { openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema: Record<string, unknown>;
+  description?: string;
+}
+interface Operation {
+  operationId?: string;
+  parameters?: Parameter[];
+  responses: Record<string, { description: string; content?: Record<string, { schema: Record<string, unknown> }> }>;
+  security?: Record<string, string[]>[];
+}
+interface Document {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, Record<string, unknown>> };
+}
+
+type ObjectSchema = { properties: Record<string, Record<string, unknown>>; required?: string[] };
+
+const ROUTES: Record<string, ObjectSchema | undefined> = {
+  '/api/v1/iocs': ListQuery as unknown as ObjectSchema,
+  '/api/v1/iocs/search': SearchQuery as unknown as ObjectSchema,
+  '/api/v1/iocs/stix': StixQuery as unknown as ObjectSchema,
+  '/api/v1/iocs/stats': AuthQuery as unknown as ObjectSchema,
+  '/healthz': undefined,
+  '/readyz': undefined,
+};
+
+describe('GET /api/openapi.json', () => {
+  let store: TestStore;
+  let t: TestApp;
+  let doc: Document;
+  beforeAll(async () => {
+    store = await openTestStore('pglite');
+    t = await startTestApp(store);
+    const res = await t.app.inject({ url: '/api/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    doc = res.json();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  it('needs no key', async () => {
+    expect(doc.openapi).toBe('3.0.3');
+    expect(doc.info.title).toBe('SOC Defenders Threat Intelligence API');
+  });
+
+  it('is a valid OpenAPI 3.0 document', async () => {
+    // validate() dereferences in place: give it a copy.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+    // The validator does find faults (it checks against the OpenAPI 3.0 JSON schema): a parameter
+    // without its `in`, a type that is not one.
+    const broken = structuredClone(doc);
+    delete (broken.paths['/api/v1/iocs']!.get!.parameters![0] as Partial<Parameter>).in;
+    await expect(SwaggerParser.validate(broken as never)).rejects.toThrow();
+    const mistyped = structuredClone(doc);
+    mistyped.paths['/api/v1/iocs']!.get!.parameters![0]!.schema.type = 'strnig';
+    await expect(SwaggerParser.validate(mistyped as never)).rejects.toThrow();
+    // What that schema does not check: every security requirement names a declared scheme.
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const requirement of item.get!.security ?? []) {
+        for (const name of Object.keys(requirement)) expect(doc.components.securitySchemes, path).toHaveProperty(name);
+      }
+    }
+  });
+
+  it('describes every route, each with GET only, and nothing else', () => {
+    expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(ROUTES).sort());
+    for (const [path, item] of Object.entries(doc.paths)) expect(Object.keys(item), path).toEqual(['get']);
+  });
+
+  it('gives each route the query parameters of the schema that validates it', () => {
+    for (const [path, schema] of Object.entries(ROUTES)) {
+      const parameters = doc.paths[path]!.get!.parameters ?? [];
+      if (!schema) {
+        expect(parameters, path).toEqual([]);
+        continue;
+      }
+      expect(parameters.map((p) => p.name).sort(), path).toEqual(Object.keys(schema.properties).sort());
+      for (const p of parameters) {
+        const source = schema.properties[p.name]!;
+        expect(p.in).toBe('query');
+        expect(Boolean(p.required), `${path} ${p.name} required`).toBe((schema.required ?? []).includes(p.name));
+        for (const field of ['type', 'enum', 'default', 'minimum', 'maximum', 'minLength', 'maxLength']) {
+          expect(p.schema[field], `${path} ${p.name} ${field}`).toEqual(source[field]);
+        }
+        if (source.description) expect(p.description ?? p.schema.description).toBe(source.description);
+      }
+    }
+  });
+
+  it('documents the enums the list endpoint accepts', () => {
+    const byName = Object.fromEntries(doc.paths['/api/v1/iocs']!.get!.parameters!.map((p) => [p.name, p.schema]));
+    expect(byName.type!.enum).toEqual([
+      'ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'sha512', 'email', 'cve', 'mitre_attack', 'mitre-attack',
+    ]);
+    expect(byName.category!.enum).toEqual(['news', 'research', 'threat-intel', 'vendor', 'government']);
+    expect(byName.confidence!.enum).toEqual(['high', 'medium', 'low']);
+    expect(byName.format).toMatchObject({ enum: ['json', 'csv', 'txt'], default: 'json' });
+    expect(byName.limit).toMatchObject({ type: 'integer', minimum: 1, default: 100 });
+    expect(byName.offset).toMatchObject({ type: 'integer', minimum: 0, default: 0 });
+    expect(byName.include_context).toMatchObject({ type: 'boolean', default: true });
+  });
+
+  it('accepts every documented enum value and refuses others', async () => {
+    const pro = await t.key('pro');
+    const params = doc.paths['/api/v1/iocs']!.get!.parameters!;
+    for (const p of params.filter((x) => Array.isArray(x.schema.enum))) {
+      for (const value of p.schema.enum as string[]) {
+        const res = await t.app.inject({ url: `/api/v1/iocs?${p.name}=${value}&limit=1`, headers: { 'x-api-key': pro } });
+        expect(res.statusCode, `${p.name}=${value}`).toBe(200);
+      }
+      const res = await t.app.inject({ url: `/api/v1/iocs?${p.name}=not-documented`, headers: { 'x-api-key': pro } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.details.allowed).toEqual(p.schema.enum);
+    }
+  });
+
+  it('declares the two key schemes, required on /api/v1 and not on the health checks', () => {
+    expect(doc.components.securitySchemes).toEqual({
+      BearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      ApiKeyAuth: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
+    });
+    for (const path of Object.keys(ROUTES)) {
+      const security = doc.paths[path]!.get!.security;
+      if (path.startsWith('/api/v1/')) expect(security, path).toEqual([{ BearerAuth: [] }, { ApiKeyAuth: [] }]);
+      else expect(security ?? [], path).toEqual([]);
+    }
+  });
+
+  it('documents the error envelope for 400, 401, 403, 429 and 500 on every /api/v1 route', () => {
+    const envelope = ErrorResponse as unknown as { required: string[]; properties: { error: ObjectSchema } };
+    for (const path of Object.keys(ROUTES).filter((p) => p.startsWith('/api/v1/'))) {
+      const op = doc.paths[path]!.get!;
+      expect(op.operationId, path).toEqual(expect.any(String));
+      expect(op.responses['200'], path).toBeDefined();
+      for (const status of ['400', '401', '403', '429', '500']) {
+        const response = op.responses[status];
+        expect(response?.description, `${path} ${status}`).toEqual(expect.any(String));
+        const schema = response!.content!['application/json']!.schema as { required: string[]; properties: { error: ObjectSchema } };
+        expect(schema.required).toEqual(envelope.required);
+        expect(schema.properties.error.required).toEqual(['code', 'message', 'request_id']);
+        expect(Object.keys(schema.properties.error.properties).sort()).toEqual(['code', 'details', 'message', 'request_id']);
+      }
+    }
+    expect(Object.keys(doc.paths['/readyz']!.get!.responses).sort()).toEqual(['200', '503']);
+  });
+
+  it('describes the response the server sends', async () => {
+    // The list schema has the fields of a real answer: a response of the documented shape.
+    const pro = await t.key('pro');
+    const res = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': pro } });
+    const documented = doc.paths['/api/v1/iocs']!.get!.responses['200']!.content!['application/json']!.schema as ObjectSchema;
+    expect(Object.keys(res.json()).sort()).toEqual(Object.keys(documented.properties).sort());
+  });
+});

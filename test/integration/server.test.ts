@@ -1,0 +1,357 @@
+// The service as a user starts it: `socd serve` in a process of its own, configured by its
+// environment, stopped by SIGTERM.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { importIocList } from '../../src/ingest/import-list.js';
+import { openStore } from '../../src/store/open.js';
+import { createServerDatabase, migratedDataDir, tempDir } from '../helpers.js';
+import { runSocd, spawnSocd, waitForExit, type SocdResult } from '../helpers/socd.js';
+
+type LogLine = Record<string, unknown> & { msg: string };
+
+interface Served {
+  url: string;
+  pid: number;
+  /** The JSON log lines written so far. */
+  lines: LogLine[];
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<SocdResult>;
+  /** Resolves when a log line matching `test` has been written. */
+  waitForLine(test: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+// Every service a test starts; one that a failed test left running is killed after it.
+const started = new Set<ChildProcessWithoutNullStreams>();
+afterEach(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+});
+
+/** Starts `socd serve` on a port of its choosing and waits for its `listening on` line. */
+async function startServe(env: Record<string, string>): Promise<Served> {
+  const child = spawnSocd(['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env });
+  started.add(child);
+  const exited = waitForExit(child);
+  const lines: LogLine[] = [];
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  const watchers = new Set<() => void>();
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk;
+    partial += chunk;
+    const complete = partial.split('\n');
+    partial = complete.pop()!;
+    for (const line of complete.filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+    for (const watcher of watchers) watcher();
+  });
+  child.stderr.on('data', (chunk: string) => (stderr += chunk));
+
+  const waitForLine = (test: (line: LogLine) => boolean, timeoutMs = 60_000) =>
+    new Promise<LogLine>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find(test);
+        if (found) {
+          watchers.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        watchers.delete(check);
+        reject(new Error(`no such log line within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+      }, timeoutMs);
+      watchers.add(check);
+      check();
+      void exited.then(() => {
+        check();
+        if (watchers.has(check)) {
+          watchers.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`socd serve exited; stdout:\n${stdout}\nstderr:\n${stderr}`));
+        }
+      });
+    });
+
+  const listening = await waitForLine((line) => line.msg.startsWith('listening on '));
+  return { url: listening.url as string, pid: child.pid!, lines, stdout: () => stdout, stderr: () => stderr, exited, waitForLine };
+}
+
+function get(url: string, key?: string) {
+  return fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+}
+
+async function stop(served: Served): Promise<SocdResult> {
+  process.kill(served.pid, 'SIGTERM');
+  return served.exited;
+}
+
+/** Whether a new connection to the server is refused. */
+function refused(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/healthz`, { agent: false }, (res) => {
+      res.resume();
+      resolve(false);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** The HTTP/1.1 responses, one after the other, in the bytes a connection received. */
+function parseResponses(data: Buffer): RawResponse[] {
+  const responses: RawResponse[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const headEnd = data.indexOf('\r\n\r\n', at);
+    if (headEnd === -1) throw new Error(`incomplete response head at byte ${at}`);
+    const [statusLine, ...lines] = data.subarray(at, headEnd).toString('latin1').split('\r\n');
+    const headers = Object.fromEntries(
+      lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    );
+    at = headEnd + 4;
+    const parts: Buffer[] = [];
+    if (headers['transfer-encoding'] === 'chunked') {
+      for (;;) {
+        const sizeEnd = data.indexOf('\r\n', at);
+        const size = parseInt(data.subarray(at, sizeEnd).toString('latin1'), 16);
+        at = sizeEnd + 2;
+        if (size === 0) break;
+        parts.push(data.subarray(at, at + size));
+        at += size + 2;
+      }
+      at += 2;
+    } else {
+      const length = Number(headers['content-length'] ?? 0);
+      parts.push(data.subarray(at, at + length));
+      at += length;
+    }
+    responses.push({ status: Number(statusLine!.split(' ')[1]), headers, body: Buffer.concat(parts) });
+  }
+  return responses;
+}
+
+/** Sends a request on a new keep-alive connection and stops reading once the first bytes of the answer arrive. */
+async function openPaused(port: number, request: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  const closed = new Promise<void>((resolve, reject) => {
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(request);
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.pause();
+  return {
+    /** Sends another request on the same connection. */
+    send: (next: string) => socket.write(next),
+    /** Reads on until the server closes the connection; the responses it sent. */
+    async readToEnd(): Promise<RawResponse[]> {
+      socket.resume();
+      await closed;
+      return parseResponses(Buffer.concat(chunks));
+    },
+  };
+}
+
+const RECORDS = 10_000;
+
+describe('socd serve on an embedded store', () => {
+  let dataDir = '';
+  let adminKey = '';
+  let adminKeyStat: fs.Stats;
+
+  beforeAll(async () => {
+    dataDir = await migratedDataDir();
+    // Enough records, with enough context, that a full JSON export (some 20 MB) is much larger
+    // than what the sockets buffer: read slowly, it stays in flight.
+    const db = await openStore(loadConfig({ DATA_DIR: dataDir }), 'vitest');
+    try {
+      const context = 'Observed in a phishing campaign; '.repeat(48);
+      const records = Array.from({ length: RECORDS }, () => ({ type: 'sha256', value: crypto.randomBytes(32).toString('hex'), context }));
+      const summary = await importIocList(db, JSON.stringify(records), { source: 'Bulk hashes' });
+      expect(summary.inserted).toBe(RECORDS);
+    } finally {
+      await db.close();
+    }
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('on first start writes the admin key to a 0600 file, logs the file name and never the key', async () => {
+    const served = await startServe({ DATA_DIR: dataDir });
+    try {
+      const file = path.join(dataDir, 'admin-key');
+      adminKeyStat = fs.statSync(file);
+      expect(adminKeyStat.mode & 0o777).toBe(0o600);
+      const content = fs.readFileSync(file, 'utf8');
+      expect(content).toMatch(/^sk_live_[0-9A-Za-z]{40}\n$/);
+      adminKey = content.trim();
+      const created = served.lines.find((line) => line.msg.startsWith('admin API key created'));
+      expect(created).toMatchObject({ file, key_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(created!.msg).toContain(file);
+      expect(served.lines.find((line) => line.msg.startsWith('listening on'))).toMatchObject({ store: 'pglite', rate_limits: 'memory' });
+      expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // The key works: the stats of the records imported before the start.
+      const stats = await get(`${served.url}/api/v1/iocs/stats`, adminKey);
+      expect(stats.status).toBe(200);
+      expect(((await stats.json()) as { data: { totalIOCs: number } }).data.totalIOCs).toBe(RECORDS);
+      expect((await get(`${served.url}/readyz`)).status).toBe(200);
+      // While it runs, the embedded store is locked by it.
+      const lock = JSON.parse(fs.readFileSync(path.join(dataDir, 'socd.lock'), 'utf8'));
+      expect(lock).toMatchObject({ pid: served.pid, command: 'socd serve' });
+    } finally {
+      const result = await stop(served);
+      expect(result.code).toBe(0);
+      for (const output of [result.stdout, result.stderr]) {
+        expect(output).not.toContain(adminKey);
+        expect(output).not.toContain(adminKey.slice(8));
+      }
+    }
+  });
+
+  it('on SIGTERM finishes the requests in flight, refuses new connections, exits 0 and releases the store', async () => {
+    const served = await startServe({ DATA_DIR: dataDir });
+    const port = Number(new URL(served.url).port);
+    // Three keep-alive connections, each with a large export read slowly: none can finish
+    // before we read it.
+    const exportRequest = `GET /api/v1/iocs?limit=${RECORDS} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${adminKey}\r\n\r\n`;
+    const connections = await Promise.all([1, 2, 3].map(() => openPaused(port, exportRequest)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(served.lines.some((line) => line.msg === 'request')).toBe(false);
+
+    const signalledAt = Date.now();
+    process.kill(served.pid, 'SIGTERM');
+    await served.waitForLine((line) => line.msg === 'shutting down');
+    // Two clients send their next request on their open connection during the shutdown.
+    connections[0]!.send('GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
+    connections[1]!.send(`GET /api/v1/iocs/stats HTTP/1.1\r\nHost: x\r\nX-API-Key: ${adminKey}\r\n\r\n`);
+    // New connections are refused from now on, while the exports are still in flight.
+    const deadline = Date.now() + 5000;
+    while (!(await refused(served.url))) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(served.lines.some((line) => line.msg === 'request')).toBe(false);
+
+    // Reading on, each export arrives whole; then every connection is closed by the server,
+    // the third (whose client would keep it alive) included.
+    const [ready, api, alone] = await Promise.all(connections.map((c) => c.readToEnd()));
+    for (const responses of [ready!, api!, alone!]) {
+      const body = JSON.parse(responses[0]!.body.toString('utf8'));
+      expect(responses[0]!.status).toBe(200);
+      expect(body.data).toHaveLength(RECORDS);
+      expect(body.meta.total).toBe(RECORDS);
+    }
+    expect(alone).toHaveLength(1);
+    // The requests sent during the shutdown are answered by the service, not refused by the
+    // framework: readiness says it is shutting down, the API answers; each closes its connection.
+    expect(ready).toHaveLength(2);
+    expect(ready![1]).toMatchObject({ status: 503, headers: { connection: 'close', 'x-request-id': expect.stringMatching(/^req_/) } });
+    expect(JSON.parse(ready![1]!.body.toString('utf8'))).toEqual({ status: 'unavailable', reason: 'shutting down' });
+    expect(api).toHaveLength(2);
+    expect(api![1]).toMatchObject({ status: 200, headers: { connection: 'close', 'x-ratelimit-limit': '1000' } });
+    expect(JSON.parse(api![1]!.body.toString('utf8')).data.totalIOCs).toBe(RECORDS);
+
+    const result = await served.exited;
+    expect(result.code).toBe(0);
+    expect(result.signal).toBeNull();
+    // Well within the 30 s shutdown deadline: nothing held it open.
+    expect(Date.now() - signalledAt).toBeLessThan(15_000);
+    const messages = served.lines.map((line) => line.msg);
+    expect(messages).not.toContain('shutdown deadline passed; exiting');
+    // The exports' own log lines come after the shutdown began: they were in flight, and they finished.
+    const exportLines = served.lines.flatMap((line, i) =>
+      line.msg === 'request' && String(line.url).startsWith('/api/v1/iocs?') ? [i] : [],
+    );
+    expect(exportLines).toHaveLength(3);
+    for (const i of exportLines) {
+      expect(i).toBeGreaterThan(messages.indexOf('shutting down'));
+      expect(served.lines[i]).toMatchObject({ status: 200 });
+    }
+    expect(messages.at(-1)).toBe('stopped');
+    expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
+  });
+
+  it('on a second start keeps the admin key it has and creates no other', async () => {
+    const served = await startServe({ DATA_DIR: dataDir });
+    try {
+      expect(served.lines.some((line) => line.msg.startsWith('admin API key created'))).toBe(false);
+      const stat = fs.statSync(path.join(dataDir, 'admin-key'));
+      expect(stat.mtimeMs).toBe(adminKeyStat.mtimeMs);
+      expect(fs.readFileSync(path.join(dataDir, 'admin-key'), 'utf8')).toBe(`${adminKey}\n`);
+      expect((await get(`${served.url}/api/v1/iocs/stats`, adminKey)).status).toBe(200);
+    } finally {
+      expect((await stop(served)).code).toBe(0);
+    }
+    const keys = await runSocd(['keys', 'list', '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    expect((JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name)).toEqual(['admin']);
+  });
+
+  it('stops with one line and releases the store when its port is taken', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const result = await runSocd(['serve'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`socd: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+      expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('refuses to start with an invalid variable, naming it', async () => {
+    const result = await runSocd(['serve'], { DATA_DIR: dataDir, PORT: 'abc' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('socd: Invalid environment variable PORT: expected an integer, got "abc"\n');
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('two socd serve processes on one PostgreSQL database', () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let dirs: string[] = [];
+  beforeAll(async () => {
+    database = await createServerDatabase();
+    dirs = [tempDir('socd-serve-a-'), tempDir('socd-serve-b-')];
+  });
+  afterAll(async () => {
+    await database?.drop();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('both start at once, make one admin key between them, and both answer', async () => {
+    const servers = await Promise.all(dirs.map((dir) => startServe({ DATA_DIR: dir, DATABASE_URL: database.url })));
+    try {
+      const written = dirs.filter((dir) => fs.existsSync(path.join(dir, 'admin-key')));
+      expect(written).toHaveLength(1);
+      const adminKey = fs.readFileSync(path.join(written[0]!, 'admin-key'), 'utf8').trim();
+      for (const served of servers) {
+        expect(served.lines.find((line) => line.msg.startsWith('listening on'))).toMatchObject({ store: 'postgres' });
+        expect((await get(`${served.url}/readyz`)).status).toBe(200);
+        const stats = await get(`${served.url}/api/v1/iocs/stats`, adminKey);
+        expect(stats.status).toBe(200);
+        expect(((await stats.json()) as { data: { totalIOCs: number } }).data.totalIOCs).toBe(0);
+      }
+      // No lock file: a server database is shared.
+      for (const dir of dirs) expect(fs.existsSync(path.join(dir, 'socd.lock'))).toBe(false);
+    } finally {
+      const results = await Promise.all(servers.map(stop));
+      for (const result of results) expect(result.code).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,126 @@
+// Confidence from evidence: tables and lists over prose, sections, warning lists. Fragments
+// marked AA25-141A / AA25-163A are copied from those CISA advisories (public domain; see
+// test/fixtures/README.md).
+import { describe, expect, it } from 'vitest';
+import { extractIocs, type ExtractedIoc, type Extraction } from '../../../src/extract/index.js';
+
+function find(extraction: Extraction, value: string): ExtractedIoc {
+  const ioc = extraction.iocs.find((candidate) => candidate.value === value);
+  if (ioc === undefined) throw new Error(`${value} not extracted: ${extraction.iocs.map((i) => i.value).join(', ')}`);
+  return ioc;
+}
+
+const AA25_141A_TABLE = `<h3>Brute Forcing IP Addresses</h3>
+<table><thead><tr><th><strong>June 2024</strong></th><th><strong>July 2024</strong></th></tr></thead>
+<tbody><tr><td>192[.]162[.]174[.]94</td><td>207[.]244[.]71[.]84</td></tr>
+<tr><td>103[.]97[.]203[.]29</td><td>&nbsp;</td></tr></tbody></table>`;
+
+describe('tables and lists versus prose', () => {
+  it('AA25-141A: defanged IPs in an HTML table under an IOC heading are high, with ioc_table', () => {
+    const extraction = extractIocs(AA25_141A_TABLE, { html: true });
+    for (const value of ['192.162.174.94', '207.244.71.84', '103.97.203.29']) {
+      const ioc = find(extraction, value);
+      expect(ioc.confidence).toBe('high');
+      expect(ioc.reasons).toEqual(expect.arrayContaining(['defanged', 'ioc_table', 'ioc_section']));
+    }
+  });
+
+  it('AA25-141A: the same table as text (cells end with " |") reads the same', () => {
+    const text = 'Brute Forcing IP Addresses\n\nJune 2024 |\nJuly 2024 |\n\n192[.]162[.]174[.]94 |\n207[.]244[.]71[.]84   |\n\n103[.]97[.]203[.]29 |\n  |\n';
+    const extraction = extractIocs(text, { html: false });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['192.162.174.94', '207.244.71.84', '103.97.203.29']);
+    for (const ioc of extraction.iocs) expect(ioc.reasons).toContain('ioc_table');
+  });
+
+  it('plain values in a table or list rank above the same values in prose', () => {
+    const listed = extractIocs('Network indicators\n\n- 45.77.12.9\n- update-check.net\n', { html: false });
+    const prose = extractIocs('We saw 45.77.12.9 and update-check.net in the logs last week.', { html: false });
+    expect(find(listed, '45.77.12.9')).toMatchObject({ confidence: 'high' });
+    expect(find(listed, 'update-check.net').reasons).toContain('ioc_list');
+    expect(find(prose, '45.77.12.9')).toMatchObject({ confidence: 'low' });
+    expect(find(prose, 'update-check.net').reasons).toContain('prose');
+  });
+
+  it('one value a line, without bullets, is a list', () => {
+    const extraction = extractIocs('The payload servers:\n45.77.12.9\n91.215.85.17\n', { html: false });
+    expect(find(extraction, '91.215.85.17').reasons).toContain('ioc_list');
+  });
+
+  it('a word such as C2 near a plain value raises it; a citation section lowers it', () => {
+    const c2 = extractIocs('The implant beacons to its C2 at 45.77.12.9 every minute.', { html: false });
+    expect(find(c2, '45.77.12.9')).toMatchObject({ confidence: 'medium' });
+    expect(find(c2, '45.77.12.9').reasons).toContain('near_keyword');
+    const cited = extractIocs('<h2>Works Cited</h2><p>[1] Vendor. Report. 2024. https://research.vendor-blog.com/apt/report</p>', { html: true });
+    expect(find(cited, 'https://research.vendor-blog.com/apt/report')).toMatchObject({ confidence: 'low' });
+    expect(find(cited, 'https://research.vendor-blog.com/apt/report').reasons).toContain('section:reference');
+  });
+
+  it('hashes count as indicators even in prose', () => {
+    const extraction = extractIocs('The dropper (SHA-256 a3f5c1e2b4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081) ran.', { html: false });
+    expect(extraction.iocs[0]).toMatchObject({ type: 'sha256', confidence: 'medium' });
+  });
+
+  it('AA25-141A: a heading that calls its list legitimate keeps the list low', () => {
+    const html = '<h2>Indicators of Compromise (IOCs)</h2><h3>Commonly Used Webmail Providers</h3><ul><li>portugalmail[.]pt</li><li>mail-online[.]dk</li></ul>';
+    const extraction = extractIocs(html, { html: true });
+    for (const ioc of extraction.iocs) {
+      expect(ioc.confidence).toBe('low');
+      expect(ioc.reasons).toContain('benign_section');
+    }
+  });
+
+  it('AA25-141A: wildcard blocking advice in a Mitigations list is low', () => {
+    const html = '<h2>Mitigations</h2><p>Organizations should consider alerting on or blocking the following services:</p><ul><li>*.000[.]pe</li><li>*.1cooldns[.]com</li></ul>';
+    const extraction = extractIocs(html, { html: true });
+    expect(extraction.iocs.map((ioc) => [ioc.value, ioc.confidence])).toEqual([
+      ['000.pe', 'low'],
+      ['1cooldns.com', 'low'],
+    ]);
+    expect(find(extraction, '000.pe').reasons).toEqual(expect.arrayContaining(['wildcard', 'section:mitigation']));
+  });
+
+  it('AA25-163A: a contact address is low', () => {
+    const extraction = extractIocs('SimpleHelp users or vendors can contact support@simple-help.com for assistance with queries or concerns.', { html: false });
+    expect(find(extraction, 'support@simple-help.com')).toMatchObject({ confidence: 'low' });
+  });
+});
+
+describe('warning-listed values are never high', () => {
+  const benign = [
+    '10.0.0.5',
+    '192.168.1.20',
+    '8.8.8.8',
+    '127.0.0.1',
+    '203.0.113.9',
+    'example.com',
+    'microsoft.com',
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  ];
+
+  it.each(benign)('%s, defanged, in an IOC table, near "C2"', (value) => {
+    const defanged = value.replaceAll('.', '[.]');
+    const html = `<h2>Indicators of Compromise</h2><table><tr><td>${defanged}</td><td>C2 server</td></tr></table>`;
+    const ioc = find(extractIocs(html, { html: true }), value);
+    expect(ioc.confidence).toBe('low');
+    expect(ioc.suppressedReason).toBeDefined();
+    expect(ioc.reasons.some((reason) => reason.startsWith('warninglist:'))).toBe(true);
+  });
+
+  it('a URL on a vendor site is low, a file on a user-content platform is not suppressed', () => {
+    const extraction = extractIocs('- hxxps://learn[.]microsoft[.]com/en-us/security\n- hxxps://raw[.]githubusercontent[.]com/evil/x/main/stage2.ps1\n', { html: false });
+    expect(find(extraction, 'https://learn.microsoft.com/en-us/security').confidence).toBe('low');
+    const payload = find(extraction, 'https://raw.githubusercontent.com/evil/x/main/stage2.ps1');
+    expect(payload.suppressedReason).toBeUndefined();
+    expect(payload.confidence).toBe('high');
+  });
+});
+
+describe('keywords', () => {
+  it('"contacted" is evidence for, "contact" against', () => {
+    const c2 = find(extractIocs('The implant contacted 45.77.12.9 over HTTPS.', { html: false }), '45.77.12.9');
+    expect(c2.reasons).toContain('near_keyword');
+    expect(c2.reasons.some((reason) => reason.startsWith('negative_keyword'))).toBe(false);
+    const help = find(extractIocs('For help, contact help@vendor-support.net today.', { html: false }), 'help@vendor-support.net');
+    expect(help.reasons).toContain('negative_keyword:contact');
+  });
+});

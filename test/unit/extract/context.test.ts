@@ -1,0 +1,61 @@
+// The context sentence. Sentences marked AA25-141A / AA25-163A are copied from those CISA
+// advisories (public domain; see test/fixtures/README.md).
+import { describe, expect, it } from 'vitest';
+import { contextSentence, MAX_CONTEXT_LENGTH } from '../../../src/extract/context.js';
+import { extractIocs, toFeedRecords } from '../../../src/extract/index.js';
+
+describe('context', () => {
+  it('AA25-163A: the sentence that holds the value, and only it', () => {
+    const text =
+      'If RAS installation is present and running, open the serviceconfig.xml file to determine if the registered service is vulnerable. ' +
+      'Add /allversions (e.g., https://simple-help.com/allversions) to query the URL for the version page. This page will list the running version.';
+    const [ioc] = extractIocs(text, { html: false }).iocs;
+    expect(ioc?.context).toBe('Add /allversions (e.g., https://simple-help.com/allversions) to query the URL for the version page.');
+  });
+
+  it('keeps the value as the author wrote it (defanged stays defanged)', () => {
+    const [ioc] = extractIocs('The second stage came from hxxp://cdn-update[.]info/x.png and ran in memory.', { html: false }).iocs;
+    expect(ioc?.value).toBe('http://cdn-update.info/x.png');
+    expect(ioc?.context).toBe('The second stage came from hxxp://cdn-update[.]info/x.png and ran in memory.');
+  });
+
+  it('AA25-141A: a value alone in a list item gets its heading in front', () => {
+    const html = '<h3>Outlook CVE Exploitation IOCs</h3><ul><li>jayam@wizzsolutions[.]com</li></ul>';
+    const [ioc] = extractIocs(html, { html: true }).iocs;
+    expect(ioc?.context).toBe('Outlook CVE Exploitation IOCs: jayam@wizzsolutions[.]com');
+  });
+
+  it('is at most 300 characters, and keeps the value when the sentence is longer', () => {
+    const filler = 'the actors moved laterally across many hosts and '.repeat(20);
+    const text = `${filler}then contacted 45[.]77[.]12[.]9 for tasking and ${filler}.`;
+    const [ioc] = extractIocs(text, { html: false }).iocs;
+    expect(ioc?.context.length).toBeLessThanOrEqual(MAX_CONTEXT_LENGTH);
+    expect(ioc?.context).toContain('45[.]77[.]12[.]9');
+  });
+
+  it('contextSentence stops at line breaks and sentence ends', () => {
+    const text = 'First line.\nThe value evil.com is here. Next sentence.';
+    const start = text.indexOf('evil.com');
+    expect(contextSentence(text, start, start + 8)).toBe('The value evil.com is here.');
+  });
+});
+
+describe('toFeedRecords', () => {
+  it('gives one pipeline record per IOC with the article-level evidence', () => {
+    const extraction = extractIocs('The LockBit affiliate targeted hospitals via its C2 at 45[.]77[.]12[.]9 [T1071] and 10.0.0.1.', { html: false });
+    const seenAt = new Date('2025-06-12T00:00:00Z');
+    const records = toFeedRecords(extraction, { seenAt, articleUrl: 'https://news.example.net/a' });
+    const c2 = records.find((record) => record.ioc.value === '45.77.12.9');
+    expect(c2).toMatchObject({
+      ioc: { type: 'ipv4', value: '45.77.12.9', normalized: '45.77.12.9', notes: ['refanged'] },
+      confidence: 'high',
+      firstSeen: seenAt,
+      lastSeen: seenAt,
+      referenceUrl: 'https://news.example.net/a',
+      mitreTechniques: ['T1071'],
+      industries: ['healthcare'],
+      tags: ['lockbit', 'ransomware'],
+    });
+    expect(records.find((record) => record.ioc.value === '10.0.0.1')?.suppressedReason).toMatch(/RFC 1918/);
+  });
+});

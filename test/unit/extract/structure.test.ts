@@ -1,0 +1,99 @@
+// The document model: HTML and plain text to blocks. Fragments marked AA25-141A are copied
+// from that CISA advisory (public domain; see test/fixtures/README.md).
+import { describe, expect, it } from 'vitest';
+import { blocksToText, extractIocs, htmlToBlocks, looksLikeHtml, textToBlocks } from '../../../src/extract/index.js';
+
+describe('htmlToBlocks', () => {
+  it('keeps headings, list items and table cells, decodes entities, hides scripts and attributes', () => {
+    const html =
+      '<h2>IOCs &amp; notes</h2><script>var x = "evil.com";</script><style>a{}</style>' +
+      '<p>Seen <a href="https://hidden.example/">on&nbsp;the&nbsp;wire</a>:</p>' +
+      '<ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>' +
+      '<table><tr><th>Value</th><td>45[.]77[.]12[.]9 &nbsp;</td></tr></table>';
+    expect(htmlToBlocks(html)).toEqual([
+      { kind: 'heading', text: 'IOCs & notes', level: 2 },
+      { kind: 'paragraph', text: 'Seen on the wire:' },
+      { kind: 'list_item', text: 'one' },
+      { kind: 'list_item', text: 'two' },
+      { kind: 'list_item', text: 'nested' },
+      { kind: 'table_cell', text: 'Value' },
+      { kind: 'table_cell', text: '45[.]77[.]12[.]9' },
+    ]);
+  });
+
+  it('AA25-141A: a paragraph all in bold is a heading; <br> breaks lines', () => {
+    expect(htmlToBlocks('<p><strong>Legitimate utilities</strong></p><p><strong>Note</strong>: Specific IoCs may no longer be actor controlled.</p>')).toEqual([
+      { kind: 'heading', text: 'Legitimate utilities' },
+      { kind: 'paragraph', text: 'Note: Specific IoCs may no longer be actor controlled.' },
+    ]);
+    expect(htmlToBlocks('<p>[1] a https://a.example/x<br>[2] b https://b.example/y</p>')).toEqual([
+      { kind: 'paragraph', text: '[1] a https://a.example/x\n[2] b https://b.example/y' },
+    ]);
+  });
+
+  it('closes implied elements (<li> after <li>, <td> after <td>) like a browser', () => {
+    expect(htmlToBlocks('<ul><li>a<li>b</ul><table><tr><td>x<td>y</table>').map((block) => `${block.kind}:${block.text}`)).toEqual([
+      'list_item:a',
+      'list_item:b',
+      'table_cell:x',
+      'table_cell:y',
+    ]);
+  });
+
+  it('survives deep nesting and stray end tags', () => {
+    const html = `${'<div>'.repeat(20_000)}<p>deep</p>${'</span>'.repeat(20_000)}`;
+    expect(htmlToBlocks(html)).toEqual([{ kind: 'paragraph', text: 'deep' }]);
+  });
+
+  it('blocksToText renders cells with " |" and items with "- "', () => {
+    expect(blocksToText(htmlToBlocks('<h3>T</h3><ul><li>a</li></ul><table><tr><td>b</td></tr></table>'))).toBe('T\n\n- a\n\nb |');
+  });
+});
+
+describe('textToBlocks', () => {
+  it('AA25-141A: multi-line cells and cells closed by a lone "|"', () => {
+    const text = 'Tactic/Technique Title |\nID |\n\nAccount Manipulation:\nAdditional Email Delegate\nPermissions |\n\nT1098.002\n\n |\nBrute Force\n\n |\n';
+    expect(textToBlocks(text)).toEqual([
+      { kind: 'table_cell', text: 'Tactic/Technique Title' },
+      { kind: 'table_cell', text: 'ID' },
+      { kind: 'table_cell', text: 'Account Manipulation:\nAdditional Email Delegate\nPermissions' },
+      { kind: 'table_cell', text: 'T1098.002' },
+      { kind: 'table_cell', text: 'Brute Force' },
+    ]);
+  });
+
+  it('headings stand alone; list items start with a marker; paragraphs keep their lines', () => {
+    const text = 'Indicators of Compromise (IOCs)\n\nThe following were seen:\n- evil[.]com\n* bad[.]org\n1. third\n\nfirst line\nsecond line\n\nevil.com\n';
+    expect(textToBlocks(text)).toEqual([
+      { kind: 'heading', text: 'Indicators of Compromise (IOCs)' },
+      { kind: 'paragraph', text: 'The following were seen:' },
+      { kind: 'list_item', text: 'evil[.]com' },
+      { kind: 'list_item', text: 'bad[.]org' },
+      { kind: 'list_item', text: 'third' },
+      { kind: 'paragraph', text: 'first line\nsecond line' },
+      { kind: 'paragraph', text: 'evil.com' },
+    ]);
+  });
+
+  it('looksLikeHtml tells markup from text', () => {
+    expect(looksLikeHtml('<!DOCTYPE html><html><body>x</body></html>')).toBe(true);
+    expect(looksLikeHtml('<h2>T</h2><p>a</p><ul><li>b</li></ul>')).toBe(true);
+    expect(looksLikeHtml('Plain text with a <tag> or two: a < b > c.')).toBe(false);
+  });
+});
+
+describe('plain-text tables', () => {
+  it('Markdown rows are cells, the rule row is skipped', () => {
+    expect(textToBlocks('| Indicator | Type |\n|---|:---:|\n| evil[.]com | C2 |\n')).toEqual([
+      { kind: 'table_cell', text: 'Indicator' },
+      { kind: 'table_cell', text: 'Type' },
+      { kind: 'table_cell', text: 'evil[.]com' },
+      { kind: 'table_cell', text: 'C2' },
+    ]);
+  });
+
+  it('a value heading a tab- or dash-separated line counts as listed', () => {
+    const extraction = extractIocs('Network indicators seen:\n45.77.12.9\tstage-2 server\nupdate-cdn.info - phishing kit\n', { html: false });
+    for (const ioc of extraction.iocs) expect(ioc.reasons).toContain('ioc_list');
+  });
+});
