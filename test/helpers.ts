@@ -22,7 +22,6 @@ import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
-export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
 
 export type Backend = 'pglite' | 'postgres';
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
