@@ -8,9 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SHARED_DIR } from '../test/helpers/shared.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const STIX_PATTERN_GRAMMAR = path.resolve(REPO_ROOT, '../shared/standards/stix-2.1/STIXPattern.g4');
+export const STIX_PATTERN_GRAMMAR = path.join(SHARED_DIR, 'standards/stix-2.1/STIXPattern.g4');
 export const STIX_PATTERN_PARSER_DIR = path.join(REPO_ROOT, 'test/helpers/stix-pattern');
 export const GENERATED_FILES = ['STIXPatternLexer.ts', 'STIXPatternParser.ts'] as const;
 
