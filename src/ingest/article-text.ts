@@ -10,7 +10,8 @@ export interface ReadableArticle {
 }
 
 export function readableArticle(page: string, url: string): ReadableArticle | undefined {
-  const { document } = parseHTML(page);
+  // linkedom builds no document element for a bare fragment; Readability needs one.
+  const { document } = parseHTML(/<html[\s>]/i.test(page) ? page : `<!doctype html><html><head></head><body>${page}</body></html>`);
   // Readability resolves relative links against the document's URL.
   const base = document.createElement('base');
   base.setAttribute('href', url);

@@ -11,7 +11,7 @@ import { upsertArticle, existingArticleUrls } from '../store/articles.js';
 import type { Db, Queryable } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/iocs.js';
 import { withSourceLock } from '../store/locks.js';
-import { insertRun, recentRuns, updateSourceState, type SourceRow, type SourceRun } from '../store/sources.js';
+import { findSource, insertRun, recentRuns, updateSourceState, type SourceRow, type SourceRun } from '../store/sources.js';
 import { readableArticle } from './article-text.js';
 import { fetchSource, FetchError, type FetchOptions } from './fetch.js';
 import { assessHealth, type Health } from './health.js';
@@ -31,6 +31,8 @@ export interface RunOptions {
   onProgress?: (phase: 'articles' | 'store', done: number, total: number) => void;
   /** false: this run does not stand for the scheduled one (a snapshot or a file loaded by hand). */
   scheduled?: boolean;
+  /** Skip the run when the source is no longer due (the scheduler's runs). */
+  onlyIfDue?: boolean;
 }
 
 export interface RunSummary extends SourceRun {
@@ -47,10 +49,24 @@ const REJECTED_SAMPLES = 20;
 
 /** Runs a source now; `skipped` when another run of it holds its lock. */
 export async function runSource(db: Db, source: SourceRow, options: RunOptions = {}): Promise<RunSummary> {
-  const ran = await withSourceLock(db, source.id, () => run(db, source, options));
+  // The row may have been read before another run (another instance) updated the source: work
+  // from its state as it is now that the lock is held (validators, failures in a row).
+  const clock = options.now ?? (() => new Date());
+  const ran = await withSourceLock(db, source.id, async () => {
+    const current = (await findSource(db, source.name)) ?? source;
+    // Another instance may have run it between the listing of due sources and this lock.
+    if (options.onlyIfDue && !isDue(current, clock())) return undefined;
+    return run(db, current, options);
+  });
   if (ran) return ran;
-  const now = (options.now ?? (() => new Date()))();
+  const now = clock();
   return { source: source.name, outcome: 'skipped', startedAt: now, finishedAt: now, health: null, healthReason: null };
+}
+
+/** What dueSources asks, for one source. */
+function isDue(source: SourceRow, now: Date): boolean {
+  if (source.interval_seconds === null) return false;
+  return !source.last_run_at || source.last_run_at.getTime() + source.interval_seconds * 1000 <= now.getTime();
 }
 
 function authFor(source: SourceRow, env: Record<string, string | undefined>) {
@@ -161,7 +177,7 @@ async function run(db: Db, source: SourceRow, options: RunOptions): Promise<RunS
       summary.httpStatus = fetched.httpStatus;
       if (fetched.status === 'not_modified') {
         summary.outcome = 'not_modified';
-        return await finish(db, source, summary, { etag, lastModified }, clock, options);
+        return await db.transaction((tx) => finish(tx, source, summary, { etag, lastModified }, clock, options));
       }
       body = fetched.body;
       summary.bytes = fetched.bytes;
@@ -224,6 +240,11 @@ async function run(db: Db, source: SourceRow, options: RunOptions): Promise<RunS
     });
   } catch (error) {
     summary.outcome = 'failed';
+    // Nothing of the run was stored, whatever it had counted before failing: it brought nothing
+    // new (and so does not reset the source's staleness either).
+    summary.new = 0;
+    summary.updated = 0;
+    summary.articles = 0;
     summary.httpStatus = error instanceof FetchError ? error.httpStatus : summary.httpStatus;
     summary.error = describeFailure(source, error);
     // What was fetched is not kept: the next run fetches it again in full.

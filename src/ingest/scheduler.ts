@@ -52,7 +52,7 @@ export function startScheduler(db: Db, options: SchedulerOptions): Scheduler {
     for (const source of due) {
       if (stopped || running.size >= concurrency) break;
       if (running.has(source.id)) continue;
-      const job = runSource(db, source, options.run)
+      const job = runSource(db, source, { ...options.run, onlyIfDue: true })
         .then((summary) => {
           logRun(options.log, summary);
           options.onRun?.(summary);
