@@ -161,6 +161,53 @@ export const StatsResponse = Type.Object({
   }),
 });
 
+const Timestamp = Type.String({ format: 'date-time' });
+
+const SourceRunSchema = Type.Object({
+  started_at: Timestamp,
+  finished_at: Timestamp,
+  outcome: StringEnum(['ok', 'not_modified', 'failed', 'skipped']),
+  http_status: Nullable(Type.Integer()),
+  error: Nullable(Type.String({ description: 'Why the run failed, in words.' })),
+  fetched: Type.Integer({ description: 'Rows or items read.' }),
+  parsed: Type.Integer({ description: 'IOC records parsed from them.' }),
+  new: Type.Integer(),
+  updated: Type.Integer(),
+  suppressed: Type.Integer({ description: 'Records on the warning list of benign or reserved values.' }),
+  rejected: Type.Integer(),
+  articles: Type.Integer({ description: 'New articles read.' }),
+  fetch_ms: Type.Integer(),
+  parse_ms: Type.Integer(),
+  store_ms: Type.Integer(),
+});
+
+export const SourcesResponse = Type.Object({
+  meta: Type.Object({ ...FeedMeta, total: Type.Integer() }),
+  data: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: Type.String({ description: 'The feed format, or `rss` for RSS 2.0 and Atom.' }),
+      url: Nullable(Type.String()),
+      category: StringEnum([...CATEGORIES]),
+      enabled: Type.Boolean(),
+      origin: StringEnum(['catalogue', 'operator'], { description: 'From the reviewed catalogue, or added by the operator.' }),
+      interval_seconds: Nullable(Type.Integer()),
+      stale_after_seconds: Nullable(Type.Integer({ description: 'Degraded when nothing new for this long.' })),
+      credentials: Nullable(
+        Type.Object(
+          { header: Type.String(), env: Type.String(), set: Type.Boolean() },
+          { description: 'The header a credential goes in and the variable it is read from; never its value.' },
+        ),
+      ),
+      health: Type.Object({ status: StringEnum(['healthy', 'degraded', 'error']), reason: Nullable(Type.String()) }),
+      last_run_at: Nullable(Timestamp),
+      last_success_at: Nullable(Timestamp),
+      last_new_at: Nullable(Timestamp),
+      last_run: Nullable(SourceRunSchema),
+    }),
+  ),
+});
+
 export const ErrorResponse = Type.Object({
   error: Type.Object({
     code: Type.String(),

@@ -23,21 +23,25 @@ export class CatalogueError extends Error {
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
-/** "30m" → 1800. */
+const MAX_DURATION_SECONDS = 3650 * 86_400;
+
+/** "30m" → 1800; from 1s to 3650d. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)\s*([smhd])$/.exec(String(text).trim());
   if (!match) throw new CatalogueError(`"${text}" is not a duration like 30s, 15m, 6h or 7d`);
-  return Number(match[1]) * UNITS[match[2]!]!;
+  const seconds = Number(match[1]) * UNITS[match[2]!]!;
+  if (seconds < 1 || seconds > MAX_DURATION_SECONDS) throw new CatalogueError(`"${text}" is not between 1s and 3650d`);
+  return seconds;
 }
 
 /** Checks one source description (from the catalogue or `socd sources add`). */
 export function checkSourceSpec(raw: Record<string, unknown>): SourceSpec {
   const name = typeof raw.name === 'string' ? raw.name.trim() : '';
-  const where = name ? `source "${name}"` : 'a source';
+  const where = name ? `source "${name}"` : 'source';
   const fail = (problem: string): never => {
     throw new CatalogueError(`${where}: ${problem}`);
   };
-  if (!name) fail('has no name');
+  if (!name) fail('a name is needed');
   if (!(FEED_KINDS as readonly string[]).includes(String(raw.kind))) fail(`kind "${raw.kind}" is not one of ${FEED_KINDS.join(', ')}`);
   let url: URL | undefined;
   try {

@@ -1,5 +1,6 @@
 // `socd import`: an operator's own IOC list into the store, all of it in one transaction.
 import type { Category, Confidence } from '../ioc/types.js';
+import { warningFor } from '../ioc/warninglist.js';
 import type { Db } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/iocs.js';
 import { ensureImportSource } from '../store/sources.js';
@@ -21,6 +22,8 @@ export interface ImportSummary {
   read: number;
   inserted: number;
   updated: number;
+  /** Values on the warning list (benign or reserved), stored below high confidence. */
+  suppressed: number;
   rejected: RejectedRow[];
   sources: string[];
 }
@@ -45,6 +48,8 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
       context: row.context,
       tags: row.tags,
       mitreTechniques: row.mitreTechniques,
+      // As for feed records (pipeline.ts): a benign or reserved value is never high confidence.
+      suppressedReason: warningFor(row.ioc.type, row.ioc.normalized) ?? null,
     });
   }
   const counts = await db.transaction(async (tx) => {
@@ -65,6 +70,7 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
     format: parsed.format,
     read: parsed.rows.length + parsed.rejected.length,
     ...counts,
+    suppressed: [...groups.values()].reduce((n, group) => n + group.records.filter((r) => r.suppressedReason).length, 0),
     rejected: parsed.rejected,
     sources: [...groups.keys()],
   };

@@ -32,6 +32,7 @@ const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/iocs/search': SearchQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stix': StixQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stats': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/sources': AuthQuery as unknown as ObjectSchema,
   '/healthz': undefined,
   '/readyz': undefined,
 };

@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { openStore } from '../../src/store/open.js';
-import { createServerDatabase, migratedDataDir, tempDir } from '../helpers.js';
+import { addSource } from '../../src/store/sources.js';
+import { createServerDatabase, migratedDataDir, REPO_ROOT, tempDir } from '../helpers.js';
 import { runSocd, spawnSocd, waitForExit, type SocdResult } from '../helpers/socd.js';
 
 type LogLine = Record<string, unknown> & { msg: string };
@@ -34,9 +35,13 @@ afterEach(() => {
   started.clear();
 });
 
-/** Starts `socd serve` on a port of its choosing and waits for its `listening on` line. */
+/**
+ * Starts `socd serve` on a port of its choosing and waits for its `listening on` line. The
+ * ingestion scheduler is off unless `env` turns it on (INGEST): a test never fetches the real
+ * feeds, and a run of one in progress would hold a shutdown open.
+ */
 async function startServe(env: Record<string, string>): Promise<Served> {
-  const child = spawnSocd(['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env });
+  const child = spawnSocd(['serve'], { PORT: '0', LOG_LEVEL: 'info', INGEST: 'false', ...env });
   started.add(child);
   const exited = waitForExit(child);
   const lines: LogLine[] = [];
@@ -305,7 +310,7 @@ describe('socd serve on an embedded store', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
     try {
-      const result = await runSocd(['serve'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent' });
+      const result = await runSocd(['serve'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', INGEST: 'false' });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`socd: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
       expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
@@ -319,6 +324,138 @@ describe('socd serve on an embedded store', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe('socd: Invalid environment variable PORT: expected an integer, got "abc"\n');
+  });
+});
+
+/** Values a user can look for after the snapshot is loaded: one of each file, read from the file. */
+function snapshotSamples() {
+  const dir = path.join(REPO_ROOT, 'snapshot');
+  const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
+  const urlhaus = read('urlhaus.csv').split('\n').find((line) => line.startsWith('"'))!.split('","')[2]!;
+  const feodo = (JSON.parse(read('feodotracker.json')) as { ip_address: string }[])[0]!.ip_address;
+  const threatfox = Object.values(JSON.parse(read('threatfox.json')) as Record<string, { ioc_type: string; ioc_value: string }[]>)
+    .flat()
+    .find((ioc) => ioc.ioc_type === 'domain')!.ioc_value;
+  const kev = (JSON.parse(read('cisa-kev.json')) as { vulnerabilities: { cveID: string }[] }).vulnerabilities[0]!.cveID;
+  return { urlhaus, feodo, threatfox, kev };
+}
+
+interface SourceBody {
+  name: string;
+  health: { status: string; reason: string | null };
+  last_run_at: string | null;
+  last_run: { outcome: string; new: number; http_status: number | null; error: string | null } | null;
+}
+
+describe('socd serve on a new, empty data directory', () => {
+  let dataDir = '';
+  let adminKey = '';
+  beforeAll(() => {
+    dataDir = tempDir('socd-serve-new-');
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('loads the bundled snapshot on first start, so that the API shows real data at once', async () => {
+    const served = await startServe({ DATA_DIR: dataDir });
+    try {
+      const messages = served.lines.map((line) => line.msg);
+      const loaded = messages.indexOf('loaded the bundled snapshot of public feed samples into the new store');
+      expect(loaded).toBeGreaterThan(-1);
+      expect(loaded).toBeLessThan(messages.findIndex((m) => m.startsWith('listening on')));
+      // One line per snapshot file, each a run of its source with its counts.
+      const runs = new Map(served.lines.filter((line) => line.msg.startsWith('source ')).map((line) => [line.source as string, line]));
+      expect([...runs.keys()].sort()).toEqual(['CISA Cybersecurity Advisories', 'CISA KEV', 'Feodo Tracker', 'ThreatFox', 'URLhaus']);
+      for (const run of runs.values()) expect(run, String(run.source)).toMatchObject({ outcome: 'ok', rejected: 0, health: 'healthy' });
+      expect(runs.get('URLhaus')).toMatchObject({ fetched: 78, new: 78 });
+      expect(runs.get('Feodo Tracker')).toMatchObject({ fetched: 5, new: 5 });
+      expect(runs.get('ThreatFox')).toMatchObject({ fetched: 1000 });
+      expect(runs.get('CISA KEV')).toMatchObject({ fetched: 1404, new: 1404 });
+      expect(runs.get('CISA Cybersecurity Advisories')).toMatchObject({ fetched: 5, articles: 5 });
+
+      adminKey = fs.readFileSync(path.join(dataDir, 'admin-key'), 'utf8').trim();
+      // The stats are ready at once: a count per feed, the same the runs reported.
+      const stats = (await (await get(`${served.url}/api/v1/iocs/stats`, adminKey)).json()) as {
+        data: { totalIOCs: number; totalArticles: number; bySource: Record<string, number>; byCategory: Record<string, number>; feedHealth: { total: number } };
+      };
+      for (const [name, run] of runs) expect(stats.data.bySource[name], name).toBe(run.new);
+      const total = [...runs.values()].reduce((sum, run) => sum + (run.new as number), 0);
+      expect(stats.data.totalIOCs).toBe(total);
+      expect(stats.data.totalArticles).toBe(5);
+      expect(stats.data.byCategory['threat-intel']).toBe(['URLhaus', 'Feodo Tracker', 'ThreatFox'].reduce((sum, name) => sum + (runs.get(name)!.new as number), 0));
+      expect(stats.data.feedHealth.total).toBeGreaterThanOrEqual(30);
+
+      // A block-list holds values of every snapshot file.
+      const txt = await get(`${served.url}/api/v1/iocs?format=txt&limit=10000`, adminKey);
+      expect(txt.status).toBe(200);
+      const values = new Set((await txt.text()).trim().split('\n'));
+      const samples = snapshotSamples();
+      for (const [file, value] of Object.entries(samples)) expect(values.has(value), `${file}: ${value}`).toBe(true);
+
+      // The catalogue shows the runs; a snapshot does not stand for a scheduled fetch.
+      const sources = (await (await get(`${served.url}/api/v1/sources`, adminKey)).json()) as { data: SourceBody[] };
+      const urlhaus = sources.data.find((source) => source.name === 'URLhaus')!;
+      expect(urlhaus).toMatchObject({ health: { status: 'healthy' }, last_run_at: null, last_run: { outcome: 'ok', new: 78 } });
+    } finally {
+      expect((await stop(served)).code).toBe(0);
+    }
+  });
+
+  it('on a second start loads nothing again', async () => {
+    const served = await startServe({ DATA_DIR: dataDir });
+    try {
+      expect(served.lines.some((line) => line.msg.startsWith('loaded the bundled snapshot'))).toBe(false);
+      expect(served.lines.some((line) => line.msg.startsWith('source '))).toBe(false);
+      const stats = (await (await get(`${served.url}/api/v1/iocs/stats`, adminKey)).json()) as { data: { bySource: Record<string, number> } };
+      expect(stats.data.bySource.URLhaus).toBe(78);
+    } finally {
+      expect((await stop(served)).code).toBe(0);
+    }
+  });
+
+  it('with ingestion on, runs the due sources; one that cannot be reached only marks its health', async () => {
+    // A feed on loopback, and a port where nothing listens.
+    const body = fs.readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'feeds', 'feodotracker-ipblocklist-2024-04-04.csv'), 'utf8');
+    const feed = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/csv' }).end(body));
+    await new Promise<void>((resolve) => feed.listen(0, '127.0.0.1', resolve));
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    // Only these two are enabled: nothing leaves this machine.
+    const db = await openStore(loadConfig({ DATA_DIR: dataDir }), 'vitest');
+    try {
+      await db.query('update sources set enabled = false');
+      for (const [name, url] of [
+        ['Loopback Feodo', `http://127.0.0.1:${(feed.address() as AddressInfo).port}/ipblocklist.csv`],
+        ['Unreachable feed', `http://127.0.0.1:${deadPort}/ipblocklist.csv`],
+      ]) {
+        await addSource(db, { name: name!, kind: 'feodo-csv', url: url!, category: 'threat-intel', intervalSeconds: 3600, staleAfterSeconds: null, auth: null });
+      }
+    } finally {
+      await db.close();
+    }
+    const served = await startServe({ DATA_DIR: dataDir, INGEST: 'true' });
+    try {
+      const ok = await served.waitForLine((line) => line.msg === 'source Loopback Feodo: ok');
+      expect(ok).toMatchObject({ outcome: 'ok', fetched: 28, new: 28, health: 'healthy' });
+      const failed = await served.waitForLine((line) => line.msg.startsWith('source Unreachable feed failed'));
+      expect(failed.error).toMatch(new RegExp(`^cannot reach Unreachable feed: .*ECONNREFUSED 127\\.0\\.0\\.1:${deadPort}`));
+      // The service goes on serving, and says what happened to each source.
+      expect((await get(`${served.url}/readyz`)).status).toBe(200);
+      const sources = (await (await get(`${served.url}/api/v1/sources`, adminKey)).json()) as { data: SourceBody[] };
+      const byName = (name: string) => sources.data.find((source) => source.name === name)!;
+      expect(byName('Loopback Feodo')).toMatchObject({ health: { status: 'healthy' }, last_run: { outcome: 'ok', new: 28, http_status: 200 } });
+      expect(byName('Loopback Feodo').last_run_at).not.toBeNull();
+      expect(byName('Unreachable feed')).toMatchObject({
+        health: { status: 'degraded', reason: `the last run failed: ${failed.error as string}` },
+        last_run: { outcome: 'failed', http_status: null, error: failed.error, new: 0 },
+      });
+      // Disabled sources were not run.
+      expect(byName('URLhaus').last_run_at).toBeNull();
+    } finally {
+      expect((await stop(served)).code).toBe(0);
+      await new Promise((resolve) => feed.close(resolve));
+    }
   });
 });
 

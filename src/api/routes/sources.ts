@@ -1,11 +1,10 @@
 // GET /api/v1/sources: the source catalogue with each source's health and last run, for
 // monitoring which feeds went quiet or broke, and why.
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import { describeSource } from '../../ingest/source-status.js';
 import type { Db } from '../../store/db.js';
 import { listSourceStatus } from '../../store/sources.js';
-import { AuthQuery, AUTHENTICATED_ERRORS } from '../schemas.js';
+import { AuthQuery, AUTHENTICATED_ERRORS, SourcesResponse } from '../schemas.js';
 import { FEED_META } from './iocs.js';
 
 export const sourcesRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) => {
@@ -23,10 +22,7 @@ export const sourcesRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db })
         operationId: 'listSources',
         querystring: AuthQuery,
         response: {
-          200: Type.Object({
-            meta: Type.Object({ generated_at: Type.String(), feed_version: Type.String(), source: Type.String(), total: Type.Integer() }),
-            data: Type.Array(Type.Object({}, { additionalProperties: true })),
-          }),
+          200: SourcesResponse,
           ...AUTHENTICATED_ERRORS,
         },
       },

@@ -45,6 +45,9 @@ export function registerImport(program: Command): void {
       const out = process.stdout;
       out.write(`Read ${summary.read} ${summary.format === 'lines' ? 'lines' : `${summary.format} rows`} from ${file}.\n`);
       out.write(`Imported into ${summary.sources.join(', ') || '(nothing)'}: ${summary.inserted} new, ${summary.updated} updated.\n`);
+      if (summary.suppressed > 0) {
+        out.write(`${summary.suppressed} on the warning list of benign or reserved values: stored at low confidence.\n`);
+      }
       if (summary.rejected.length > 0) {
         out.write(`Skipped ${summary.rejected.length} that are not IOCs:\n`);
         for (const r of summary.rejected) out.write(`  line ${r.at}: ${JSON.stringify(r.value)}: ${r.reason}\n`);

@@ -44,7 +44,11 @@ export function registerIngest(program: Command): void {
         const sources = options.source
           ? [await findSource(db, options.source)]
           : (await listSources(db)).filter((s) => s.enabled && s.kind !== 'import');
-        if (sources[0] === undefined) throw new CliError(`no source named "${options.source}" (see socd sources list)`);
+        if (options.source && sources[0] === undefined) throw new CliError(`no source named "${options.source}" (see socd sources list)`);
+        if (sources.length === 0 && !options.json) process.stdout.write('No source is enabled (see socd sources list and enable).\n');
+        if (sources[0]?.kind === 'import') {
+          throw new CliError(`"${sources[0].name}" holds imported lists, not a feed: nothing to fetch or parse (add to it with socd import)`);
+        }
         const results: RunSummary[] = [];
         for (const source of sources as NonNullable<(typeof sources)[number]>[]) {
           const bar = interactive ? new SingleBar({ format: `${source.name.padEnd(30)} {phase} [{bar}] {value}/{total}`, hideCursor: true }) : undefined;

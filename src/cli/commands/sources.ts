@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CatalogueError, checkSourceSpec } from '../../ingest/catalogue.js';
 import { syncSourceCatalogue } from '../../ingest/setup.js';
 import { describeSource } from '../../ingest/source-status.js';
-import { addSource, listSourceStatus, setSourceEnabled, SourceError, type SourceStatus } from '../../store/sources.js';
+import { addSource, findSource, listSourceStatus, setSourceEnabled, SourceError, type SourceStatus } from '../../store/sources.js';
 import { CliError, printJson, withStore } from '../context.js';
 
 function line(s: SourceStatus): string {
@@ -77,6 +77,11 @@ export function registerSources(program: Command): void {
         throw error;
       }
       const source = await withStore('socd sources add', async (db) => {
+        // The catalogue first, so that a name of it is taken even on a new store; and names
+        // are told apart regardless of case, as enable, disable and ingest find them.
+        await syncSourceCatalogue(db);
+        const existing = await findSource(db, spec.name);
+        if (existing) throw new CliError(`a source named "${existing.name}" already exists`);
         try {
           return await addSource(db, spec);
         } catch (error) {
