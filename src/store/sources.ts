@@ -12,9 +12,9 @@ export class SourceError extends Error {
   override name = 'SourceError';
 }
 
-const SELECT_SOURCE = `select id, name, category, kind from sources where name = $1`;
+const SELECT_SOURCE = `select id, name, category, kind from sources where lower(name) = lower($1)`;
 const INSERT_IMPORT_SOURCE = `insert into sources (name, kind, category) values ($1, 'import', $2)
-  on conflict (name) do nothing returning id, name, category`;
+  on conflict do nothing returning id, name, category`;
 
 /**
  * The source an operator's import goes to, created on first use. An existing source keeps its
@@ -82,7 +82,7 @@ const SYNC_CATALOGUE = `insert into sources (name, kind, url, category, interval
     auth_header = excluded.auth_header, auth_env = excluded.auth_env
   where sources.origin = 'catalogue'`;
 const INSERT_OPERATOR_SOURCE = `insert into sources (name, kind, url, category, interval_seconds, stale_after_seconds, auth_header, auth_env, origin)
-  values ($1, $2, $3, $4, $5, $6, $7, $8, 'operator') on conflict (name) do nothing returning ${SOURCE_COLUMNS}`;
+  values ($1, $2, $3, $4, $5, $6, $7, $8, 'operator') on conflict do nothing returning ${SOURCE_COLUMNS}`;
 const SELECT_SOURCES = `select ${SOURCE_COLUMNS} from sources order by category, name`;
 const SELECT_SOURCE_BY_NAME = `select ${SOURCE_COLUMNS} from sources where lower(name) = lower($1)`;
 const SET_ENABLED = `update sources set enabled = $2 where lower(name) = lower($1) returning ${SOURCE_COLUMNS}`;

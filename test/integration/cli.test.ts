@@ -147,7 +147,11 @@ describe('socd CLI on an embedded store', () => {
     ].join('\n');
     const result = await socd(['import', '-', '--source', 'Pasted', '--category', 'research', '--confidence', 'high'], input);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('Read 4 lines from -.\nImported into Pasted: 4 new, 0 updated.\n');
+    // 198.51.100.23 is a documentation address (RFC 5737).
+    expect(result.stdout).toBe(
+      'Read 4 lines from -.\nImported into Pasted: 4 new, 0 updated.\n' +
+        '1 on the warning list of benign or reserved values: stored at low confidence.\n',
+    );
   });
 
   it('import: refuses a source name that exists with another category', async () => {
