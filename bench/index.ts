@@ -1,6 +1,10 @@
-// npm run bench [-- --size N] [--backend postgres|pglite|both]
+// npm run bench [-- --size N] [--backend postgres|pglite|both] [--only api,ingest,extract] [--pglite-size N]
 // Loads a seeded corpus of IOC records, then prints each figure of the API beside a floor
 // measured in the same run, and their ratio (these machines are noisy: only ratios compare).
+// The API figures are taken by a client process of its own (bench/client.ts), each in turns
+// with its floor, from a service started as `npm start` runs it (without its feed scheduler).
+// Then ingestion (bench/ingest.ts: upserts beside COPY; PGlite on --pglite-size records, default
+// 200,000) and article extraction (bench/extract.ts). --only runs some of the three sections.
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a
 // database of its own is created and dropped.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,34 +12,40 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.js';
-import { jsonListHead, jsonListRecords, jsonListTail } from '../src/export/json.js';
-import { createStixBundleWriter } from '../src/export/stix.js';
 import type { Queryable } from '../src/store/db.js';
-import { streamIndicatorIds, summarizeIndicators, toIocRecord, type RecordRow } from '../src/store/iocs.js';
 import { createApiKey } from '../src/store/keys.js';
 import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
 import { refreshStats } from '../src/store/stats.js';
 import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus } from './corpus.js';
-import { get, printTable, throughput, timeSequential, type Row } from './measure.js';
+import { benchExtraction } from './extract.js';
+import { benchIngest } from './ingest.js';
+import type { HttpProbe, Probe, Results, Step } from './client.js';
+import { get, printTable, runClient, type Latency, type Row } from './measure.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({
-  options: { size: { type: 'string', default: '1000000' }, backend: { type: 'string', default: 'both' } },
+  options: {
+    size: { type: 'string', default: '1000000' },
+    backend: { type: 'string', default: 'both' },
+    only: { type: 'string', default: 'api,ingest,extract' },
+    'pglite-size': { type: 'string', default: '200000' },
+  },
 });
+const SECTIONS = new Set(args.only.split(','));
+for (const section of SECTIONS) if (!['api', 'ingest', 'extract'].includes(section)) throw new Error(`--only: unknown section ${section} (api, ingest, extract)`);
 const SIZE = Number(args.size);
 const EXPORT_ROWS = Math.min(10_000, SIZE);
+const LOOKBACK_DAYS = 3650;
 
 // A tier for the benchmark key: every limit is enforced (counted) but none is reached.
 const BENCH_TIER = `insert into tiers (name, requests_per_minute, requests_per_day, lookback_days, max_limit, list_formats, scopes)
-  values ('bench', 100000000, 1000000000, 3650, 10000, '{json,csv,txt}', '{read:iocs,read:stix,read:stats}')
+  values ('bench', 100000000, 1000000000, ${LOOKBACK_DAYS}, 10000, '{json,csv,txt}', '{read:iocs,read:stix,read:stats}')
   on conflict (name) do nothing`;
 
 // The floors' SQL: the same rows the export endpoints serve, newest first.
@@ -44,17 +54,20 @@ const RECORDS_SQL = `select s.id, s.type, i.value, s.confidence, socd_iso(s.firs
     s.context, s.tags, s.mitre_techniques
   from sightings s join indicators i on i.id = s.indicator_id join sources src on src.id = s.source_id
   left join articles a on a.id = s.article_id
-  where s.extracted_at >= now() - interval '3650 days'
+  where s.extracted_at >= now() - interval '${LOOKBACK_DAYS} days'
   order by s.extracted_at desc, s.id desc limit ${EXPORT_ROWS}`;
 const CSV_SQL = `select s.id, s.type, i.value, s.confidence, socd_iso(s.first_seen), socd_iso(s.last_seen), s.article_id,
     src.name, src.category, array_to_string(s.tags, ',')
   from sightings s join indicators i on i.id = s.indicator_id join sources src on src.id = s.source_id
-  where s.extracted_at >= now() - interval '3650 days'
+  where s.extracted_at >= now() - interval '${LOOKBACK_DAYS} days'
   order by s.extracted_at desc, s.id desc limit ${EXPORT_ROWS}`;
 const TXT_SQL = `select i.value from sightings s join indicators i on i.id = s.indicator_id
-  where s.extracted_at >= now() - interval '3650 days'
+  where s.extracted_at >= now() - interval '${LOOKBACK_DAYS} days'
   order by s.extracted_at desc, s.id desc limit ${EXPORT_ROWS}`;
-const LIKE_SQL = `select id, value_normalized from indicators where value_normalized like $1 limit 200`;
+// The trigram index leaves hashes out (0003_ingest_indexes.sql): the floor carries its predicate,
+// as the service's statement does, to be planned on the same index.
+const LIKE_SQL = `select id, value_normalized from indicators
+  where type not in ('md5', 'sha1', 'sha256', 'sha512') and value_normalized like $1 limit 200`;
 
 function log(message: string) {
   process.stderr.write(`[bench] ${message}\n`);
@@ -106,92 +119,130 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Values to look up: existing ones (exact) and fragments of existing ones (trigram fallback). */
+/**
+ * Values to look up: existing ones (exact), and pieces of existing domains and URLs that are not
+ * values themselves (strictly inside one, so that the lookup goes to the trigram fallback; a
+ * hash is looked up by its beginning, on another index, and is no trigram figure).
+ */
 function queries(corpus: Corpus) {
   const exact: string[] = [];
   const fragments: string[] = [];
+  const known = new Set(corpus.indicators.map((i) => i.normalized));
   const step = Math.max(1, Math.floor(corpus.indicators.length / 500));
   for (let i = 0; i < corpus.indicators.length && exact.length < 500; i += step) exact.push(corpus.indicators[i]!.value);
-  for (let i = 7; i < corpus.indicators.length && fragments.length < 200; i += step) {
+  const fragmentStep = Math.max(1, Math.floor(corpus.indicators.length / 1000));
+  for (let i = 7; i < corpus.indicators.length && fragments.length < 200; i += fragmentStep) {
     const { type, normalized } = corpus.indicators[i]!;
-    if (type === 'sha256' || type === 'md5' || type === 'sha1') fragments.push(normalized.slice(8, 20));
-    else if (type === 'domain' || type === 'url') fragments.push(normalized.replace(/^https?:\/\//, '').slice(0, 12));
+    if (type !== 'domain' && type !== 'url') continue;
+    const fragment = normalized.replace(/^https?:\/\//, '').slice(1, 13);
+    if (fragment.length >= 3 && !known.has(fragment)) fragments.push(fragment);
   }
   return { exact, fragments };
 }
 
-interface Floors {
-  like: Awaited<ReturnType<typeof timeSequential>>;
-  copyCsv: number;
-  copyTxt: number;
-  json: number;
-  stix: number;
-}
+const MISSING = { p50: NaN, p99: NaN, n: 0 };
+const latency = (results: Results, name: string) => (results[name] as Latency | undefined) ?? MISSING;
+const ms = (results: Results, name: string) => (results[name] as number | undefined) ?? NaN;
 
-function median(samples: number[]): number {
-  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-}
-
-async function medianOf(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    samples.push(performance.now() - start);
-  }
-  return median(samples);
-}
-
-/** JSON and STIX floors: the same rows fetched in one go, the same strings built from them. */
-async function buildFloors(db: Queryable, fetchRecords: () => Promise<RecordRow[]>) {
-  const json = await medianOf(10, async () => {
-    const rows = await fetchRecords();
-    const body = jsonListHead() + jsonListRecords(rows.map((r) => toIocRecord(r)), true) + jsonListTail({ total: rows.length }, {});
-    return body.length;
-  });
-  const filters = { since: new Date(Date.now() - 3650 * 86_400_000) };
-  const stix = await medianOf(10, async () => {
-    const ids: string[] = [];
-    for await (const batch of streamIndicatorIds(db, filters, { limit: EXPORT_ROWS, offset: 0 }, EXPORT_ROWS)) ids.push(...batch.map((b) => b.id));
-    const summaries = await summarizeIndicators(db, ids);
-    const writer = createStixBundleWriter();
-    return (writer.head() + summaries.map((s) => writer.objects(s)).join('') + writer.tail()).length;
-  });
-  return { json, stix };
-}
-
-async function measureHttp(title: string, service: string, bare: string, key: string, corpus: Corpus, floors: Floors) {
-  const auth = { authorization: `Bearer ${key}` };
+/** The figures' probes: HTTP on the service (and the bare route), each to pair with its floor. */
+function serviceProbes(service: string, bare: string, key: string, corpus: Corpus) {
+  const headers = { authorization: `Bearer ${key}` };
   const { exact, fragments } = queries(corpus);
-  const exactPaths = exact.map((v) => `/api/v1/iocs/search?q=${encodeURIComponent(v)}`);
-  const fuzzyPaths = fragments.map((v) => `/api/v1/iocs/search?q=${encodeURIComponent(v)}&include_related=false`);
+  const http = (base: string, paths: string[], expect?: HttpProbe['expect']): HttpProbe => ({
+    kind: 'http',
+    base,
+    paths,
+    headers: base === bare ? {} : headers,
+    ...(expect && { expect }),
+  });
+  return {
+    bare: http(bare, ['/bare']),
+    search: http(service, exact.map((v) => `/api/v1/iocs/search?q=${encodeURIComponent(v)}`), 'exact'),
+    fuzzy: http(service, fragments.map((v) => `/api/v1/iocs/search?q=${encodeURIComponent(v)}&include_related=false`), 'fuzzy'),
+    stats: http(service, ['/api/v1/iocs/stats']),
+    csv: http(service, [`/api/v1/iocs?format=csv&limit=${EXPORT_ROWS}`]),
+    txt: http(service, [`/api/v1/iocs?format=txt&limit=${EXPORT_ROWS}`]),
+    json: http(service, [`/api/v1/iocs?limit=${EXPORT_ROWS}`]),
+    stix: http(service, [`/api/v1/iocs/stix?limit=${EXPORT_ROWS}`]),
+  };
+}
 
-  const bareLatency = await timeSequential(3000, () => get(bare, '/bare'), 500);
-  const search = await timeSequential(3000, (i) => get(service, exactPaths[i % exactPaths.length]!, auth), 500);
-  const fuzzy = await timeSequential(fragments.length * 3, (i) => get(service, fuzzyPaths[i % fuzzyPaths.length]!, auth), 50);
-  const stats = await timeSequential(3000, () => get(service, '/api/v1/iocs/stats', auth), 500);
-  const bareRps = await throughput(bare, ['/bare'], {});
-  const searchRps = await throughput(service, exactPaths, auth);
-  const csv = await medianOf(10, () => get(service, `/api/v1/iocs?format=csv&limit=${EXPORT_ROWS}`, auth));
-  const txt = await medianOf(10, () => get(service, `/api/v1/iocs?format=txt&limit=${EXPORT_ROWS}`, auth));
-  const json = await medianOf(10, () => get(service, `/api/v1/iocs?limit=${EXPORT_ROWS}`, auth));
-  const stix = await medianOf(10, () => get(service, `/api/v1/iocs/stix?limit=${EXPORT_ROWS}`, auth));
+/** The floors' probes, on the database itself. */
+function floorProbes(corpus: Corpus) {
+  const { fragments } = queries(corpus);
+  return {
+    like: { kind: 'sql', sql: LIKE_SQL, params: fragments.map((f) => [`%${f}%`]) },
+    copyCsv: { kind: 'copy', sql: CSV_SQL },
+    copyTxt: { kind: 'copy', sql: TXT_SQL },
+    jsonFloor: { kind: 'json-floor', sql: RECORDS_SQL },
+    stixFloor: { kind: 'stix-floor', indicators: EXPORT_ROWS, lookbackDays: LOOKBACK_DAYS },
+  } satisfies Record<string, Probe>;
+}
 
+type ServiceProbes = ReturnType<typeof serviceProbes>;
+type FloorProbes = ReturnType<typeof floorProbes>;
+
+/**
+ * The steps of a run. With `floors`, each figure is taken in turns with its floor (PostgreSQL);
+ * without, the floors were taken before the service started (PGlite: its store belongs to one
+ * process at a time).
+ */
+function steps(s: ServiceProbes, floors: FloorProbes | undefined, fragmentCount: number): Step[] {
+  return [
+    { kind: 'latency', samples: 3000, warmup: 300, probes: { bare: s.bare, search: s.search, stats: s.stats } },
+    { kind: 'latency', samples: fragmentCount * 3, warmup: 20, probes: { fuzzy: s.fuzzy, ...(floors && { like: floors.like }) } },
+    { kind: 'throughput', rounds: 3, seconds: 4, connections: 50, probes: { bareRps: s.bare, searchRps: s.search } },
+    {
+      kind: 'median',
+      runs: 10,
+      probes: {
+        csv: s.csv,
+        ...(floors && { copyCsv: floors.copyCsv }),
+        txt: s.txt,
+        ...(floors && { copyTxt: floors.copyTxt }),
+        json: s.json,
+        ...(floors && { jsonFloor: floors.jsonFloor }),
+        stix: s.stix,
+        ...(floors && { stixFloor: floors.stixFloor }),
+      },
+    },
+  ];
+}
+
+/** The floors alone (PGlite, before its service starts). */
+function floorSteps(floors: FloorProbes, fragmentCount: number): Step[] {
+  const { like, ...exports } = floors;
+  return [
+    { kind: 'latency', samples: fragmentCount * 3, warmup: 20, probes: { like } },
+    { kind: 'median', runs: 10, probes: exports },
+  ];
+}
+
+function report(title: string, r: Results) {
+  const [bare, search, fuzzy, like, stats] = ['bare', 'search', 'fuzzy', 'like', 'stats'].map((name) => latency(r, name)) as Latency[];
   const rows: Row[] = [
-    { figure: 'exact search p50 (HTTP, full stack)', value: search.p50, floorName: 'bare route p50', floor: bareLatency.p50, unit: 'ms', target: 3 },
-    { figure: 'exact search p99', value: search.p99, floorName: '5 ms budget', floor: 5, unit: 'ms', target: 1 },
-    { figure: 'exact search throughput (50 conn.)', value: searchRps, floorName: 'bare route req/s', floor: bareRps, unit: 'req/s', target: 0.2, atLeast: true },
-    { figure: 'trigram fallback p50 (HTTP)', value: fuzzy.p50, floorName: "bare SQL LIKE '%q%' p50", floor: floors.like.p50, unit: 'ms', target: 2 },
-    { figure: 'trigram fallback p99 (HTTP)', value: fuzzy.p99, floorName: "bare SQL LIKE '%q%' p99", floor: floors.like.p99, unit: 'ms', target: 3 },
-    { figure: 'stats p50', value: stats.p50, floorName: 'bare route p50', floor: bareLatency.p50, unit: 'ms', target: 1.1 },
-    { figure: `CSV export, ${EXPORT_ROWS} rows`, value: csv, floorName: 'COPY ... TO STDOUT (csv)', floor: floors.copyCsv, unit: 'ms', target: 1.5 },
-    { figure: `TXT export, ${EXPORT_ROWS} values`, value: txt, floorName: 'COPY ... TO STDOUT (values)', floor: floors.copyTxt, unit: 'ms', target: 1.5 },
-    { figure: `JSON export, ${EXPORT_ROWS} rows`, value: json, floorName: 'fetch rows + build JSON', floor: floors.json, unit: 'ms', target: 1.5 },
-    { figure: `STIX export, ${EXPORT_ROWS} indicators`, value: stix, floorName: 'fetch rows + build STIX', floor: floors.stix, unit: 'ms', target: 1.5 },
+    { figure: 'exact search p50 (HTTP, full stack)', value: search!.p50, floorName: 'bare route p50', floor: bare!.p50, unit: 'ms', target: 3 },
+    { figure: 'exact search p99', value: search!.p99, floorName: '5 ms budget', floor: 5, unit: 'ms', target: 1 },
+    { figure: 'exact search throughput (50 conn.)', value: ms(r, 'searchRps'), floorName: 'bare route req/s', floor: ms(r, 'bareRps'), unit: 'req/s', target: 0.2, atLeast: true },
+    { figure: 'trigram fallback p50 (HTTP)', value: fuzzy!.p50, floorName: "bare SQL LIKE '%q%' p50", floor: like!.p50, unit: 'ms', target: 2 },
+    { figure: 'trigram fallback p99 (HTTP)', value: fuzzy!.p99, floorName: "bare SQL LIKE '%q%' p99", floor: like!.p99, unit: 'ms', target: 3 },
+    { figure: 'stats p50', value: stats!.p50, floorName: 'bare route p50', floor: bare!.p50, unit: 'ms', target: 1.1 },
+    { figure: `CSV export, ${EXPORT_ROWS} rows`, value: ms(r, 'csv'), floorName: 'COPY ... TO STDOUT (csv)', floor: ms(r, 'copyCsv'), unit: 'ms', target: 1.5 },
+    { figure: `TXT export, ${EXPORT_ROWS} values`, value: ms(r, 'txt'), floorName: 'COPY ... TO STDOUT (values)', floor: ms(r, 'copyTxt'), unit: 'ms', target: 1.5 },
+    { figure: `JSON export, ${EXPORT_ROWS} rows`, value: ms(r, 'json'), floorName: 'fetch rows + build JSON', floor: ms(r, 'jsonFloor'), unit: 'ms', target: 1.5 },
+    { figure: `STIX export, ${EXPORT_ROWS} indicators`, value: ms(r, 'stix'), floorName: 'fetch rows + build STIX', floor: ms(r, 'stixFloor'), unit: 'ms', target: 1.5 },
   ];
   printTable(title, rows);
-  log(`(bare route p99 ${bareLatency.p99.toFixed(3)} ms; search p50/p99 ${search.p50.toFixed(3)}/${search.p99.toFixed(3)} ms; stats p99 ${stats.p99.toFixed(3)} ms)`);
+  log(`(bare route p99 ${bare!.p99.toFixed(3)} ms; search p50/p99 ${search!.p50.toFixed(3)}/${search!.p99.toFixed(3)} ms; stats p99 ${stats!.p99.toFixed(3)} ms)`);
+}
+
+/** The service as `npm start` runs it, without the feed scheduler (nothing is fetched during the run). */
+function startService(env: Record<string, string>) {
+  return startProcess(['dist/main.js', 'serve'], { ...env, LOG_LEVEL: 'info', INGEST: 'false' }, '/healthz');
+}
+
+function startBare() {
+  return startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/bare');
 }
 
 async function benchPostgres(corpus: Corpus) {
@@ -223,29 +274,27 @@ async function benchPostgres(corpus: Corpus) {
           stream.end(csv);
         });
       }
-      await client.query('analyze');
+      // As a store that has been running a while: statistics gathered, and the rows COPY wrote
+      // to the trigram index's pending list moved into the index (an ANALYZE leaves them there,
+      // and every LIKE would scan them until autovacuum comes by, perhaps in mid-measurement).
+      await client.query('vacuum analyze');
     });
     await timed('PostgreSQL: refresh_stats_cache()', () => refreshStats(db));
     await db.query(BENCH_TIER);
     const { key } = await createApiKey(db, { name: 'bench', tier: 'bench' });
 
-    const { fragments } = queries(corpus);
-    const like = await timeSequential(fragments.length * 3, (i) => client.query(LIKE_SQL, [`%${fragments[i % fragments.length]}%`]), 50);
-    const copy = (sql: string) => medianOf(10, () => pipeline(client.query(copyTo(`copy (${sql}) to stdout with (format csv)`)), new Writable({ write: (_c, _e, done) => done() })));
-    const floors: Floors = {
-      like,
-      copyCsv: await copy(CSV_SQL),
-      copyTxt: await copy(TXT_SQL),
-      ...(await buildFloors(db, async () => (await client.query<RecordRow>(RECORDS_SQL)).rows)),
-    };
     await client.end();
     await db.close();
 
-    const service = await startProcess(['dist/main.js', 'serve'], { DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'info' }, '/healthz');
+    const service = await startService({ DATABASE_URL: url.toString(), DATA_DIR: dataDir });
     children.push(service.child);
-    const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/bare');
+    const bare = await startBare();
     children.push(bare.child);
-    await measureHttp(`PostgreSQL, ${corpus.records.length} records`, service.url, bare.url, key, corpus, floors);
+    const probes = serviceProbes(service.url, bare.url, key, corpus);
+    const results = await timed('PostgreSQL: measuring', () =>
+      runClient({ db: { postgres: url.toString() }, steps: steps(probes, floorProbes(corpus), probes.fuzzy.paths.length) }),
+    );
+    report(`PostgreSQL, ${corpus.records.length} records`, results);
   } finally {
     for (const child of children) await stop(child);
     await adminClient.query(`drop database if exists "${name}" with (force)`);
@@ -283,33 +332,36 @@ async function benchPglite(corpus: Corpus) {
       for (const [table, csv] of corpusCsv(corpus, sourceIds)) {
         await pglite.query(`copy ${table} (${COPY_COLUMNS[table]}) from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
       }
-      await pglite.exec('analyze');
+      await pglite.exec('vacuum analyze');
     });
     await timed('PGlite: refresh_stats_cache()', () => refreshStats(db));
 
-    const { fragments } = queries(corpus);
-    const like = await timeSequential(fragments.length * 3, (i) => db.query(LIKE_SQL, [`%${fragments[i % fragments.length]}%`]), 50);
-    const copy = (sql: string) => medianOf(10, () => pglite.query(`copy (${sql}) to '/dev/blob' with (format csv)`));
-    const floors: Floors = {
-      like,
-      copyCsv: await copy(CSV_SQL),
-      copyTxt: await copy(TXT_SQL),
-      ...(await buildFloors(db, () => db.query<RecordRow>(RECORDS_SQL))),
-    };
     await pglite.close();
 
-    const service = await startProcess(['dist/main.js', 'serve'], { DATA_DIR: dataDir, LOG_LEVEL: 'info' }, '/healthz');
+    // The embedded store belongs to one process at a time: the floors first, then the service.
+    const dbDir = embeddedDatabaseDir(dataDir);
+    const fragmentCount = queries(corpus).fragments.length;
+    const floors = await timed('PGlite: measuring the floors', () =>
+      runClient({ db: { pglite: dbDir }, steps: floorSteps(floorProbes(corpus), fragmentCount) }),
+    );
+    const service = await startService({ DATA_DIR: dataDir });
     children.push(service.child);
-    const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/bare');
+    const bare = await startBare();
     children.push(bare.child);
-    await measureHttp(`PGlite, ${corpus.records.length} records`, service.url, bare.url, key, corpus, floors);
+    const probes = serviceProbes(service.url, bare.url, key, corpus);
+    const figures = await timed('PGlite: measuring', () => runClient({ steps: steps(probes, undefined, fragmentCount) }));
+    report(`PGlite, ${corpus.records.length} records`, { ...floors, ...figures });
   } finally {
     for (const child of children) await stop(child);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-const corpus = await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE));
-log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
-if (args.backend !== 'pglite') await benchPostgres(corpus);
-if (args.backend !== 'postgres') await benchPglite(corpus);
+if (SECTIONS.has('api')) {
+  const corpus = await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE));
+  log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
+  if (args.backend !== 'pglite') await benchPostgres(corpus);
+  if (args.backend !== 'postgres') await benchPglite(corpus);
+}
+if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend, pgliteSize: Number(args['pglite-size']) });
+if (SECTIONS.has('extract')) await benchExtraction();

@@ -1,7 +1,10 @@
-// Measuring: sequential latency over a keep-alive connection, throughput with autocannon, and
-// the table that prints each figure beside its floor and their ratio.
+// Measuring: the client process that takes the figures (bench/client.ts, started here), HTTP
+// GETs over a keep-alive connection, and the table that prints each figure beside its floor
+// and their ratio.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
-import autocannon from 'autocannon';
+import path from 'node:path';
+import type { Job, Results } from './client.js';
 
 export interface Latency {
   p50: number;
@@ -15,45 +18,44 @@ export function percentiles(samples: number[]): Latency {
   return { p50: at(0.5), p99: at(0.99), n: sorted.length };
 }
 
-/** Runs fn `n` times one after another (after `warmup` runs); milliseconds per run. */
-export async function timeSequential(n: number, fn: (i: number) => Promise<unknown>, warmup = Math.min(50, n)): Promise<Latency> {
-  for (let i = 0; i < warmup; i++) await fn(i);
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    await fn(i);
-    samples.push(performance.now() - start);
-  }
-  return percentiles(samples);
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 /** GET a path and read the whole body; rejects on a status other than 200. */
-export function get(base: string, path: string, headers: Record<string, string> = {}): Promise<number> {
+export function get(base: string, path: string, headers: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = http.get(base + path, { agent, headers }, (response) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => (response.statusCode === 200 ? resolve(bytes) : reject(new Error(`${path}: HTTP ${response.statusCode}`))));
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (response.statusCode === 200) resolve(body);
+        else reject(new Error(`${path}: HTTP ${response.statusCode} ${body.slice(0, 300)}`));
+      });
       response.on('error', reject);
     });
     request.on('error', reject);
   });
 }
 
-/** Requests per second with `connections` concurrent connections, cycling through paths. */
-export async function throughput(base: string, paths: string[], headers: Record<string, string>, connections = 50, seconds = 5): Promise<number> {
-  let next = 0;
-  const result = await autocannon({
-    url: base,
-    connections,
-    duration: seconds,
-    headers,
-    requests: [{ setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) }],
+const CLIENT = path.join(path.dirname(new URL(import.meta.url).pathname), 'client.ts');
+
+/** Runs a job in a client process of its own (bench/client.ts) and returns its results. */
+export function runClient(job: Job): Promise<Results> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the bench client exited with ${code}`));
+      try {
+        resolve(JSON.parse(out) as Results);
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+    child.stdin.end(JSON.stringify(job));
   });
-  if (result.non2xx > 0) throw new Error(`${result.non2xx} responses were not 2xx`);
-  return result.requests.average;
 }
 
 export interface Row {

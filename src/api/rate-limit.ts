@@ -21,7 +21,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  consume(keyId: string, budget: Budget, now?: number): Promise<RateLimitDecision>;
+  /** Counted in memory, the decision comes at once; in Redis, as a promise. */
+  consume(keyId: string, budget: Budget, now?: number): RateLimitDecision | Promise<RateLimitDecision>;
   close(): Promise<void>;
 }
 
@@ -49,7 +50,7 @@ export function createMemoryRateLimiter(): RateLimiter {
   const counters = new Map<string, Counters>();
   let lastSweep = 0;
   return {
-    async consume(keyId, budget, now = Date.now()) {
+    consume(keyId, budget, now = Date.now()) {
       const minute = Math.floor(now / MINUTE);
       const day = Math.floor(now / DAY);
       if (minute !== lastSweep) {

@@ -26,6 +26,21 @@ export interface IocRecord {
   mitre_techniques: string[];
 }
 
+/** What the CSV writes of a record: its ten columns, the tags already joined with commas. */
+export interface CsvRecord {
+  id: string;
+  type: IocType;
+  value: string;
+  confidence: Confidence;
+  first_seen: string;
+  last_seen: string;
+  article_id: string | null;
+  feed_name: string;
+  category: Category;
+  /** comma-separated */
+  tags: string;
+}
+
 /** One distinct indicator (type + normalized value) with what all its records say. */
 export interface IndicatorSummary {
   /** Stable: derived from type and normalized value. */

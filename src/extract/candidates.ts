@@ -61,11 +61,20 @@ class Claimed {
   }
 }
 
+/** URL_STOP for ASCII as a lookup table (one array read a character, not a regex test). */
+const URL_STOP_ASCII = new Uint8Array(128);
+for (let code = 0; code < 128; code++) URL_STOP_ASCII[code] = URL_STOP.test(String.fromCharCode(code)) ? 1 : 0;
+
+function isUrlStop(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code < 128 ? URL_STOP_ASCII[code] === 1 : URL_STOP.test(text[index] as string);
+}
+
 /** Where a URL that starts at `start` ends: first stop character, then trailing punctuation and unbalanced closers dropped. */
 function urlEnd(text: string, start: number): number {
   let end = start;
   const limit = Math.min(text.length, start + MAX_URL_LENGTH + 64);
-  while (end < limit && !URL_STOP.test(text[end] as string)) end++;
+  while (end < limit && !isUrlStop(text, end)) end++;
   for (;;) {
     const last = text[end - 1] as string;
     if (URL_TRAILING.test(last)) {
@@ -117,6 +126,12 @@ function has(text: string, index: number, bit: number): boolean {
   return bit === WORDISH && WORD_CHAR.test(text[index] as string);
 }
 
+/** Whether text[from, to) holds a dot (no slice made; never looks past `to`). */
+function hasDot(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 46) return true;
+  return false;
+}
+
 function findEmails(text: string, out: Candidate[], claimed: Claimed): void {
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     let start = at;
@@ -125,7 +140,7 @@ function findEmails(text: string, out: Candidate[], claimed: Claimed): void {
     let end = at + 1;
     while (end < text.length && end - at <= MAX_HOST && has(text, end, DOMAIN)) end++;
     while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
-    if (start === at || end === at + 1 || !text.slice(at + 1, end).includes('.')) continue;
+    if (start === at || end === at + 1 || !hasDot(text, at + 1, end)) continue;
     if (claimed.covers(start, end)) continue;
     out.push({ type: 'email', start, end, value: text.slice(start, end) });
   }

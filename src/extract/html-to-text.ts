@@ -49,19 +49,46 @@ const IMPLIED_CLOSE: Readonly<Record<string, { closes: ReadonlySet<string>; stop
   p: { closes: new Set(['p']), stopAt: new Set(['div', 'li', 'td', 'th', 'blockquote', 'section', 'article']) },
 };
 
-interface Open {
-  name: string;
-  kind: BlockKind;
-  level: number | undefined;
+/** What a tag name means here, looked up once a tag (one map read, not one set a property). */
+interface Tag {
+  bold: boolean;
+  block: boolean;
+  void: boolean;
   hidden: boolean;
+  kind: BlockKind | undefined;
+  level: number | undefined;
+  implied: { closes: ReadonlySet<string>; stopAt: ReadonlySet<string> } | undefined;
+}
+const OTHER_TAG: Tag = { bold: false, block: false, void: false, hidden: false, kind: undefined, level: undefined, implied: undefined };
+const TAGS = new Map<string, Tag>();
+for (const name of new Set([...HIDDEN, ...VOID, ...BLOCK, ...BOLD, ...Object.keys(KIND_OF), ...Object.keys(IMPLIED_CLOSE)])) {
+  const kind = KIND_OF[name];
+  TAGS.set(name, {
+    bold: BOLD.has(name),
+    block: BLOCK.has(name),
+    void: VOID.has(name),
+    hidden: HIDDEN.has(name),
+    kind,
+    level: kind === 'heading' ? Number(name[1]) : undefined,
+    implied: IMPLIED_CLOSE[name],
+  });
 }
 
 const WHITESPACE_RUN = /[\s\u00A0]+/g;
+/** Whether WHITESPACE_RUN would change anything: a blank other than a space, or two in a row. */
+const COLLAPSIBLE = /[^\S ]|\s\s/;
 const NOT_SPACE = /\S/;
 
 class BlockCollector {
   readonly blocks: Block[] = [];
-  private readonly stack: Open[] = [];
+  // The open elements, as parallel arrays (no object an element: 100k nested <div> are common
+  // enough in broken pages, and a deep stack must cost little).
+  private readonly names: string[] = [];
+  private readonly kinds: BlockKind[] = [];
+  private readonly levels: (number | undefined)[] = [];
+  private readonly hiddens: boolean[] = [];
+  /** How many elements of each name are open: a stray end tag is dismissed without a search. */
+  private readonly openCount = new Map<string, number>();
   private parts: string[] = [];
   /** The block so far has visible text, and some of it outside <b>/<strong>. */
   private hasText = false;
@@ -69,19 +96,14 @@ class BlockCollector {
   private boldDepth = 0;
   private hiddenDepth = 0;
 
-  private top(): Open | undefined {
-    return this.stack[this.stack.length - 1];
-  }
-
-  private currentKind(): { kind: BlockKind; level: number | undefined } {
-    const top = this.top();
-    return top === undefined ? { kind: 'paragraph', level: undefined } : { kind: top.kind, level: top.level };
+  private kind(): BlockKind {
+    return this.kinds[this.kinds.length - 1] ?? 'paragraph';
   }
 
   text(data: string): void {
     if (this.hiddenDepth > 0 || data === '') return;
-    const { kind } = this.currentKind();
-    const written = kind === 'code' ? data.replaceAll('\u00A0', ' ') : data.replace(WHITESPACE_RUN, ' ');
+    const code = this.kind() === 'code';
+    const written = code ? data.replaceAll('\u00A0', ' ') : COLLAPSIBLE.test(data) ? data.replace(WHITESPACE_RUN, ' ') : data;
     this.parts.push(written);
     if (NOT_SPACE.test(written)) {
       this.hasText = true;
@@ -101,8 +123,9 @@ class BlockCollector {
     this.parts = [];
     this.hasText = false;
     this.hasPlainText = false;
-    const { kind, level } = this.currentKind();
-    const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : line.replace(/ {2,}/g, ' ').trim()));
+    const kind = this.kind();
+    const level = this.levels[this.levels.length - 1];
+    const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : (line.includes('  ') ? line.replace(/ {2,}/g, ' ') : line).trim()));
     const text = (kind === 'code' ? lines : lines.filter((line) => line !== '')).join('\n').trim();
     if (text === '') return;
     if (kind === 'paragraph' && allBold && text.length <= MAX_BOLD_HEADING_LENGTH && !text.includes('\n')) {
@@ -113,51 +136,53 @@ class BlockCollector {
   }
 
   open(name: string): void {
-    if (BOLD.has(name)) this.boldDepth++;
+    const tag = TAGS.get(name) ?? OTHER_TAG;
+    if (tag.bold) this.boldDepth++;
     if (name === 'br') return this.lineBreak();
-    const isBlock = BLOCK.has(name);
-    if (isBlock) this.flush();
-    if (VOID.has(name)) return;
-    const implied = IMPLIED_CLOSE[name];
-    if (implied !== undefined) this.closeImplied(implied.closes, implied.stopAt);
-    const parent = this.top();
-    const ownKind = KIND_OF[name];
-    const hidden = HIDDEN.has(name);
-    if (hidden) this.hiddenDepth++;
-    this.stack.push({
-      name,
-      kind: ownKind ?? parent?.kind ?? 'paragraph',
-      level: ownKind === 'heading' ? Number(name[1]) : ownKind === undefined ? parent?.level : undefined,
-      hidden,
-    });
+    if (tag.block) this.flush();
+    if (tag.void) return;
+    if (tag.implied !== undefined) this.closeImplied(tag.implied.closes, tag.implied.stopAt);
+    const depth = this.names.length;
+    if (tag.hidden) this.hiddenDepth++;
+    this.openCount.set(name, (this.openCount.get(name) ?? 0) + 1);
+    this.names.push(name);
+    this.kinds.push(tag.kind ?? this.kinds[depth - 1] ?? 'paragraph');
+    this.levels.push(tag.kind === 'heading' ? tag.level : tag.kind === undefined ? this.levels[depth - 1] : undefined);
+    this.hiddens.push(tag.hidden);
   }
 
   close(name: string): void {
     if (name === 'br') return this.lineBreak();
-    if (BOLD.has(name) && this.boldDepth > 0) this.boldDepth--;
-    const limit = Math.max(0, this.stack.length - MAX_CLOSE_SEARCH);
-    for (let i = this.stack.length - 1; i >= limit; i--) {
-      if (this.stack[i]?.name !== name) continue;
-      if (BLOCK.has(name)) this.flush();
-      while (this.stack.length > i) this.pop();
+    const tag = TAGS.get(name) ?? OTHER_TAG;
+    if (tag.bold && this.boldDepth > 0) this.boldDepth--;
+    if (!this.openCount.get(name)) return;
+    const limit = Math.max(0, this.names.length - MAX_CLOSE_SEARCH);
+    for (let i = this.names.length - 1; i >= limit; i--) {
+      if (this.names[i] !== name) continue;
+      if (tag.block) this.flush();
+      while (this.names.length > i) this.pop();
       return;
     }
   }
 
   private pop(): void {
-    const element = this.stack.pop();
-    if (element?.hidden) this.hiddenDepth--;
+    const name = this.names.pop();
+    if (name === undefined) return;
+    this.kinds.pop();
+    this.levels.pop();
+    if (this.hiddens.pop()) this.hiddenDepth--;
+    this.openCount.set(name, (this.openCount.get(name) as number) - 1);
   }
 
   /** `<li>` after an open `<li>` of the same list closes it, as browsers do. */
   private closeImplied(closes: ReadonlySet<string>, stopAt: ReadonlySet<string>): void {
-    const limit = Math.max(0, this.stack.length - MAX_CLOSE_SEARCH);
-    for (let i = this.stack.length - 1; i >= limit; i--) {
-      const name = this.stack[i]?.name as string;
+    const limit = Math.max(0, this.names.length - MAX_CLOSE_SEARCH);
+    for (let i = this.names.length - 1; i >= limit; i--) {
+      const name = this.names[i] as string;
       if (stopAt.has(name)) return;
       if (closes.has(name)) {
         this.flush();
-        while (this.stack.length > i) this.pop();
+        while (this.names.length > i) this.pop();
         return;
       }
     }

@@ -76,11 +76,18 @@ export function speaksOfTargeting(text: string): boolean {
   return TARGETING.test(text);
 }
 
+/**
+ * Every keyword above has three letters in a row but `K-12`: a text without them names no
+ * industry, and is not scanned (the scanners try dozens of keywords at each word start).
+ */
+const MAY_NAME_AN_INDUSTRY = /[a-z]{3}|k-12/i;
+
 /** Industries with evidence, in the order of INDUSTRIES. Each pattern scans each text once. */
 export function findIndustries(texts: readonly IndustryText[], title?: string): Industry[] {
   const strong = new Set<Industry>();
   const mentions = new Map<Industry, number>();
   const read = (text: string, targeted: boolean): void => {
+    if (!MAY_NAME_AN_INDUSTRY.test(text)) return;
     for (const { pattern, industries: groups } of SCANNERS) {
       pattern.lastIndex = 0;
       for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {

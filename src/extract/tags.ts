@@ -101,8 +101,8 @@ const TABLE: readonly [string, readonly string[], string?][] = [
 
 /** `APT28`, `FIN7`, `UNC3944`, `TA505` (not the ATT&CK tactic ids `TA0001`), `Storm-0558`, `DEV-0537`. */
 const NUMBERED_ACTOR = /^(?:APT\d{1,3}|FIN\d{1,2}|UNC\d{3,5}|TA[1-9]\d{2}|Storm-\d{4}|DEV-\d{4})$/;
-/** Names are ASCII: an ASCII word scan is enough, and cheaper than Unicode classes. */
-const WORD = /[A-Za-z0-9][A-Za-z0-9-]*/g;
+/** The first letters of NUMBERED_ACTOR: other words are not tested. */
+const ACTOR_INITIALS = new Set([...'AFUTSD'].map((c) => c.charCodeAt(0)));
 const MIN_RANSOMWARE_MENTIONS = 2;
 
 const BY_FIRST_WORD = new Map<string, Name[]>();
@@ -117,6 +117,10 @@ for (const [written, tags, needsNext] of TABLE) {
 
 /** The shortest first word in the table (`Play`, `Hive`, `Ryuk`): shorter words are not looked up. */
 const MIN_WORD = 4;
+/** Names are ASCII: an ASCII word scan is enough, and cheaper than Unicode classes. */
+const isAlphanumeric = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** The first characters (lower case) of the words looked at: the table's, `ransomware`'s, the numbered actors'. */
+const NAME_INITIALS = new Set([...BY_FIRST_WORD.keys(), 'ransomware', ...'afutsd'].map((word) => word.charCodeAt(0) | 0x20));
 /** Longer words are no name ("ransomware" and "Latrodectus" are the longest). */
 const MAX_WORD = 16;
 
@@ -138,14 +142,26 @@ export function findTags(texts: readonly string[], title?: string): string[] {
     return true;
   };
   for (const text of title === undefined ? texts : [title, ...texts]) {
-    WORD.lastIndex = 0;
-    for (let match = WORD.exec(text); match !== null; match = WORD.exec(text)) {
-      const written = match[0];
-      if (written.length < MIN_WORD || written.length > MAX_WORD) continue;
+    // The words (`[A-Za-z0-9][A-Za-z0-9-]*`), scanned by hand: a word that cannot be a name
+    // (too short, too long, or no name starts with its letter) costs no string at all.
+    const length = text.length;
+    for (let i = 0; i < length; ) {
+      const first = text.charCodeAt(i);
+      if (!isAlphanumeric(first)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      for (i++; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (!isAlphanumeric(c) && c !== 45 /* - */) break;
+      }
+      const end = i;
+      if (end - start < MIN_WORD || end - start > MAX_WORD || !NAME_INITIALS.has(first | 0x20)) continue;
+      const written = text.slice(start, end);
       const word = written.toLowerCase();
-      const end = match.index + written.length;
       if (word === 'ransomware') ransomwareMentions += text === title ? MIN_RANSOMWARE_MENTIONS : 1;
-      if (NUMBERED_ACTOR.test(written)) tags.add(word);
+      if (ACTOR_INITIALS.has(written.charCodeAt(0)) && NUMBERED_ACTOR.test(written)) tags.add(word);
       for (const name of BY_FIRST_WORD.get(word) ?? []) {
         if (!followedBy(text, end, name.words.slice(1))) continue;
         if (name.needsNext !== undefined && !followedBy(text, end, [...name.words.slice(1), name.needsNext])) continue;

@@ -63,8 +63,9 @@ export function textToBlocks(text: string): Block[] {
     if (cell !== '') blocks.push({ kind: 'table_cell', text: cell });
   };
 
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.replaceAll('\u00A0', ' ').trim();
+  // trim() drops the `\r` of a CRLF line end; a no-break space reads as a space.
+  for (const rawLine of text.replaceAll('\u00A0', ' ').split('\n')) {
+    const line = rawLine.trim();
     if (line === '') {
       if (paragraph.length > 0) {
         emitParagraph(held);
@@ -86,8 +87,10 @@ export function textToBlocks(text: string): Block[] {
     if (content !== undefined) {
       if (content === '' && paragraph.length === 0) {
         // A lone `|` closes the paragraph before the blank line.
-        emitCell(held);
-        held = [];
+        if (held.length > 0) {
+          emitCell(held);
+          held = [];
+        }
         continue;
       }
       emitParagraph(held);

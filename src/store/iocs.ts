@@ -3,8 +3,8 @@
 // so that exports stream and never hold a whole result in memory.
 import { indicatorId, recordId } from '../ioc/ids.js';
 import type { Category, Confidence, Industry, IocType, NormalizedIoc, Origin } from '../ioc/types.js';
-import type { IndicatorSummary, IocRecord } from '../export/types.js';
-import type { Queryable } from './db.js';
+import type { CsvRecord, IndicatorSummary, IocRecord } from '../export/types.js';
+import type { Db, Queryable } from './db.js';
 import type { SourceRef } from './sources.js';
 
 export interface RecordFilters {
@@ -38,7 +38,7 @@ function filterClause(f: RecordFilters, cursor?: Cursor): { where: string; param
   if (f.industry) add(f.industry, (p) => `s.industries @> array[${p}::text]`);
   if (cursor) {
     // The keyset of the previous batch: newest first, strictly after it.
-    params.push(cursor.cursor_at, cursor.id);
+    params.push(cursor.cursor_at, cursor.cursor_id);
     clauses.push(`(s.extracted_at, s.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   return { where: clauses.join(' and '), params };
@@ -58,15 +58,32 @@ const RECORD_JOINS = `from sightings s
   join sources src on src.id = s.source_id
   left join articles a on a.id = s.article_id`;
 
-const PAGE = (limitParam: string, offsetParam: string) =>
-  `order by s.extracted_at desc, s.id desc limit ${limitParam} offset ${offsetParam}`;
+// A batch: $n+1 rows after skipping $n+2. The last row of a full batch carries the keyset where
+// the next batch starts (cursor_at, cursor_id); the others carry nulls, so that a timestamp is
+// formatted once a batch rather than once a row (a quarter of a block-list's reading time).
+const CURSOR = (n: number) => {
+  const last = `row_number() over (order by s.extracted_at desc, s.id desc) = $${n + 2}::bigint + $${n + 1}::bigint`;
+  return `case when ${last} then s.extracted_at::text end as cursor_at, case when ${last} then s.id end as cursor_id`;
+};
+const PAGE = (n: number) => `order by s.extracted_at desc, s.id desc limit $${n + 1}::bigint offset $${n + 2}::bigint`;
 
-const selectRecords = (where: string, n: number) => `select ${RECORD_COLUMNS}, s.extracted_at::text as cursor_at
-  ${RECORD_JOINS} where ${where} ${PAGE(`$${n + 1}`, `$${n + 2}`)}`;
+const selectRecords = (where: string, n: number) => `select ${RECORD_COLUMNS}, ${CURSOR(n)}
+  ${RECORD_JOINS} where ${where} ${PAGE(n)}`;
 
-const selectIndicatorIds = (where: string, n: number) => `select s.indicator_id, i.value, s.id, s.extracted_at::text as cursor_at
+// The CSV's ten columns and nothing more: no article join, the tags joined by the database.
+const selectCsvRecords = (where: string, n: number) => `select s.id, s.type, i.value, s.confidence,
+    socd_iso(s.first_seen) as first_seen, socd_iso(s.last_seen) as last_seen, s.article_id,
+    src.name as feed_name, src.category, array_to_string(s.tags, ',') as tags, ${CURSOR(n)}
+  from sightings s join indicators i on i.id = s.indicator_id join sources src on src.id = s.source_id
+  where ${where} ${PAGE(n)}`;
+
+const selectIndicatorIds = (where: string, n: number) => `select s.indicator_id, i.value, ${CURSOR(n)}
   from sightings s join indicators i on i.id = s.indicator_id
-  where ${where} ${PAGE(`$${n + 1}`, `$${n + 2}`)}`;
+  where ${where} ${PAGE(n)}`;
+
+const selectValues = (where: string, n: number) => `select i.value, ${CURSOR(n)}
+  from sightings s join indicators i on i.id = s.indicator_id
+  where ${where} ${PAGE(n)}`;
 
 const countRecordsSql = (where: string) => `select count(*)::int as total from sightings s where ${where}`;
 
@@ -133,7 +150,7 @@ export interface Page {
   offset: number;
 }
 
-type Cursor = { cursor_at: string; id: string };
+type Cursor = { cursor_at: string | null; cursor_id: string | null };
 
 /**
  * Walks the filtered records newest first along the (extracted_at, id) index, one batch per
@@ -153,24 +170,51 @@ async function* walk<R extends Cursor>(
     if (rows.length === 0) return;
     yield rows;
     if (rows.length < size) return;
-    cursor = rows[rows.length - 1];
+    cursor = rows[rows.length - 1]!;
+    if (cursor.cursor_at === null) throw new Error('a full batch came without the keyset of its last row');
+  }
+}
+
+/**
+ * The batches of `source`, each next one read while the one before is with the consumer: the
+ * database reads a batch while the last is written out, as a COPY's parallel worker would.
+ */
+async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (let result = await next; !result.done; result = await next) {
+      next = source.next();
+      yield result.value;
+    }
+  } finally {
+    // Stopped early: the batch read ahead is not wanted (nor its failure).
+    await next.catch(() => undefined);
+    await source.return(undefined);
+  }
+}
+
+async function* walkPage<R extends Cursor>(
+  db: Queryable,
+  statement: (where: string, paramCount: number) => string,
+  filters: RecordFilters,
+  page: Page,
+  batchSize: number,
+): AsyncGenerator<R[]> {
+  let remaining = page.limit;
+  for await (const rows of walk<R>(db, statement, filters, page.offset, () => Math.min(batchSize, remaining))) {
+    remaining -= rows.length;
+    yield rows;
   }
 }
 
 /** The records of one page, newest first, in batches (for streaming). */
-export async function* streamRecords(
-  db: Queryable,
-  filters: RecordFilters,
-  page: Page,
-  batchSize = 2500,
-): AsyncGenerator<RecordRow[]> {
-  let remaining = page.limit;
-  for await (const rows of walk<RecordRow & Cursor>(db, selectRecords, filters, page.offset, () =>
-    Math.min(batchSize, remaining),
-  )) {
-    remaining -= rows.length;
-    yield rows;
-  }
+export function streamRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<RecordRow[]> {
+  return readAhead(walkPage<RecordRow & Cursor>(db, selectRecords, filters, page, batchSize));
+}
+
+/** The same records as streamRecords, with only what the CSV writes. */
+export function streamCsvRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<CsvRecord[]> {
+  return readAhead(walkPage<CsvRecord & Cursor>(db, selectCsvRecords, filters, page, batchSize));
 }
 
 export async function countRecords(db: Queryable, filters: RecordFilters): Promise<number> {
@@ -180,8 +224,47 @@ export async function countRecords(db: Queryable, filters: RecordFilters): Promi
 }
 
 /**
+ * The distinct keys among the filtered records, in the order their newest record was stored, as
+ * batches of rows (the first row of each key), a page of keys long.
+ */
+async function* streamDistinct<R extends Cursor>(
+  db: Queryable,
+  statement: (where: string, paramCount: number) => string,
+  key: (row: R) => string,
+  filters: RecordFilters,
+  page: Page,
+  batchSize: number,
+): AsyncGenerator<R[]> {
+  const seen = new Set<string>();
+  let skipped = 0;
+  let emitted = 0;
+  // Each batch asks for the keys still wanted (and a few more, for keys repeated among them): a
+  // last batch of 5000 records for a few missing keys would be mostly thrown away.
+  const nextSize = () => {
+    const wanted = page.offset - skipped + page.limit - emitted;
+    return emitted < page.limit ? Math.min(batchSize, Math.max(100, Math.ceil(wanted * 1.1))) : 0;
+  };
+  for await (const rows of walk<R>(db, statement, filters, 0, nextSize)) {
+    const batch: R[] = [];
+    for (const row of rows) {
+      const k = key(row);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (skipped < page.offset) {
+        skipped++;
+        continue;
+      }
+      batch.push(row);
+      if (++emitted === page.limit) break;
+    }
+    if (batch.length > 0) yield batch;
+    if (emitted === page.limit) return;
+  }
+}
+
+/**
  * The distinct indicators among the filtered records, in the order their newest record was
- * stored, as batches of { id, value } (block-lists and every indicator format read this).
+ * stored, as batches of { id, value } (every indicator format reads this).
  */
 export async function* streamIndicatorIds(
   db: Queryable,
@@ -189,25 +272,16 @@ export async function* streamIndicatorIds(
   page: Page,
   batchSize = 5000,
 ): AsyncGenerator<{ id: string; value: string }[]> {
-  const seen = new Set<string>();
-  let skipped = 0;
-  let emitted = 0;
   type Row = Cursor & { indicator_id: string; value: string };
-  for await (const rows of walk<Row>(db, selectIndicatorIds, filters, 0, () => (emitted < page.limit ? batchSize : 0))) {
-    const batch: { id: string; value: string }[] = [];
-    for (const row of rows) {
-      if (seen.has(row.indicator_id)) continue;
-      seen.add(row.indicator_id);
-      if (skipped < page.offset) {
-        skipped++;
-        continue;
-      }
-      batch.push({ id: row.indicator_id, value: row.value });
-      if (++emitted === page.limit) break;
-    }
-    if (batch.length > 0) yield batch;
-    if (emitted === page.limit) return;
-  }
+  const batches = streamDistinct<Row>(db, selectIndicatorIds, (row) => row.indicator_id, filters, page, batchSize);
+  for await (const rows of readAhead(batches)) yield rows.map((row) => ({ id: row.indicator_id, value: row.value }));
+}
+
+/** The distinct values among the filtered records, in the same order, in batches (block-lists). */
+export async function* streamValues(db: Queryable, filters: RecordFilters, page: Page, batchSize = 5000): AsyncGenerator<string[]> {
+  type Row = Cursor & { value: string };
+  const batches = streamDistinct<Row>(db, selectValues, (row) => row.value, filters, page, batchSize);
+  for await (const rows of readAhead(batches)) yield rows.map((row) => row.value);
 }
 
 type SummaryRow = Omit<IndicatorSummary, 'contexts'> & { contexts: string[] };
@@ -230,21 +304,29 @@ const MAX_FUZZY_INDICATORS = 10;
 // The substring stage ranks at most this many candidates by similarity.
 const MAX_SUBSTRING_CANDIDATES = 200;
 
-// Matches and, in the same round trip, up to 10 other IOCs from the matches' articles.
-const SEARCH_EXACT = `with matches as (
-    select ${RECORD_COLUMNS}, s.indicator_id
+// The records of a value, newest first.
+const SELECT_MATCHES = `select ${RECORD_COLUMNS}, s.indicator_id
     ${RECORD_JOINS}
     where i.value_normalized = $1
     order by s.last_seen desc, s.id
-    limit ${MAX_EXACT_RECORDS}
-  ),
+    limit ${MAX_EXACT_RECORDS}`;
+
+// Without related IOCs: the matches alone. A statement of its own rather than a boolean
+// parameter: PostgreSQL plans a prepared statement once (a generic plan) only when that plan is
+// no costlier than one made for the values given, and a `where $2` that prunes half of it makes
+// every custom plan cheaper, so each call would be planned again (milliseconds, at every search).
+const SEARCH_EXACT = `select 'match' as kind, ${RECORD_FIELDS} from (${SELECT_MATCHES}) m`;
+
+// Matches and, in the same round trip, up to 10 other IOCs from the matches' articles. The
+// related records are chosen on a few narrow columns (an article has dozens of records), and
+// only the 10 chosen are joined and formatted.
+const SEARCH_EXACT_RELATED = `with matches as (${SELECT_MATCHES}),
   related as (
-    select * from (
-      select distinct on (s.indicator_id) ${RECORD_COLUMNS},
+    select id, rank, extracted_at from (
+      select distinct on (s.indicator_id) s.id,
         case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end as rank, s.extracted_at
-      ${RECORD_JOINS}
-      where $2::boolean
-        and s.article_id in (select article_id from matches where article_id is not null)
+      from sightings s
+      where s.article_id in (select article_id from matches where article_id is not null)
         and s.indicator_id not in (select indicator_id from matches)
       order by s.indicator_id, rank, s.extracted_at desc
     ) r
@@ -253,16 +335,23 @@ const SEARCH_EXACT = `with matches as (
   )
   select 'match' as kind, ${RECORD_FIELDS} from matches
   union all
-  select 'related', ${RECORD_FIELDS} from related`;
+  select * from (
+    select 'related', ${RECORD_COLUMNS}
+    from related r join sightings s on s.id = r.id
+      join indicators i on i.id = s.indicator_id
+      join sources src on src.id = s.source_id
+      left join articles a on a.id = s.article_id
+    order by r.rank, r.extracted_at desc, r.id
+  ) chosen`;
 
 // The trigram fallback, one statement per stage, each returning the records of its best
 // indicators. First values containing q: the trigram index finds them fast, and only those few
 // are ranked by similarity (ilike, because a URL keeps the case of its path). Then, only when
 // nothing contains q, near misses: similarity above pg_trgm's threshold (0.3), which costs a
 // scan of every candidate sharing a trigram, so it is kept for when it is needed.
-const fuzzyRecords = (candidates: string, q: string) => `with candidates as (${candidates}),
+const fuzzyRecords = (candidates: string, similarity: string) => `with candidates as (${candidates}),
   hits as (
-    select id, similarity(value_normalized, ${q}) as similarity from candidates
+    select id, ${similarity} as similarity from candidates
     order by similarity desc, value_normalized limit ${MAX_FUZZY_INDICATORS}
   )
   select ${RECORD_COLUMNS}, h.similarity
@@ -271,11 +360,29 @@ const fuzzyRecords = (candidates: string, q: string) => `with candidates as (${c
   join sources src on src.id = s.source_id
   left join articles a on a.id = s.article_id
   order by h.similarity desc, i.value_normalized, s.last_seen desc, s.id`;
-const SEARCH_SUBSTRING = fuzzyRecords(
-  `select id, value_normalized from indicators where value_normalized ilike $1 limit ${MAX_SUBSTRING_CANDIDATES}`,
-  '$2',
+// Hashes are not in the trigram index (0003_ingest_indexes.sql): a hash is found by its
+// beginning, on the btree of hashes. Each statement carries its index's predicate, word for word.
+const NOT_HASH = `type not in ('md5', 'sha1', 'sha256', 'sha512')`;
+const HASH = `type in ('md5', 'sha1', 'sha256', 'sha512')`;
+// q reaches the index condition through `(select $1)`: a pattern the planner cannot see. Seen, it
+// makes each call's own plan look cheaper than the generic one, and PostgreSQL would plan every
+// call again (a millisecond, more than the lookup itself) rather than reuse the generic plan.
+const CONTAINING = `select id, value_normalized from indicators
+  where ${NOT_HASH} and value_normalized ilike (select $1::text) limit ${MAX_SUBSTRING_CANDIDATES}`;
+const SEARCH_SUBSTRING = fuzzyRecords(CONTAINING, 'similarity(value_normalized, $2)');
+// A q of hex digits may also be the beginning of hashes: [$3, $4) is the range of values that
+// begin with it (text_pattern_ops compares bytes).
+const SEARCH_SUBSTRING_OR_HASH = fuzzyRecords(
+  `(${CONTAINING}) union all
+    (select id, value_normalized from indicators where ${HASH} and value_normalized ~>=~ $3 and value_normalized ~<~ $4
+      limit ${MAX_SUBSTRING_CANDIDATES})`,
+  'similarity(value_normalized, $2)',
 );
-const SEARCH_SIMILAR = fuzzyRecords(`select id, value_normalized from indicators where value_normalized % $1`, '$1');
+const SEARCH_SIMILAR = fuzzyRecords(
+  `select id, value_normalized from indicators where ${NOT_HASH} and value_normalized % (select $1::text)`,
+  'similarity(value_normalized, $1)',
+);
+const HEX = /^[0-9a-f]+$/;
 
 export interface ExactSearchResult {
   matches: RecordRow[];
@@ -283,7 +390,9 @@ export interface ExactSearchResult {
 }
 
 export async function searchExact(db: Queryable, normalized: string, includeRelated: boolean): Promise<ExactSearchResult> {
-  const rows = await db.query<RecordRow & { kind: 'match' | 'related' }>(SEARCH_EXACT, [normalized, includeRelated]);
+  const rows = await db.query<RecordRow & { kind: 'match' | 'related' }>(includeRelated ? SEARCH_EXACT_RELATED : SEARCH_EXACT, [
+    normalized,
+  ]);
   return {
     matches: rows.filter((row) => row.kind === 'match'),
     related: rows.filter((row) => row.kind === 'related'),
@@ -299,9 +408,14 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
-/** The trigram fallback: values containing q, or else values like q; best first. */
+/** The trigram fallback: values containing q (hashes: beginning with it), or else values like q; best first. */
 export async function searchFuzzy(db: Queryable, q: string): Promise<FuzzyMatch[]> {
-  let rows = await db.query<RecordRow & { similarity: number }>(SEARCH_SUBSTRING, [`%${escapeLike(q)}%`, q]);
+  const params: string[] = [`%${escapeLike(q)}%`, q];
+  const hashes = HEX.test(q);
+  // the first value after every one that begins with q: its last digit, one higher
+  if (hashes) params.push(q, q.slice(0, -1) + String.fromCharCode(q.charCodeAt(q.length - 1) + 1));
+  const statement = hashes ? SEARCH_SUBSTRING_OR_HASH : SEARCH_SUBSTRING;
+  let rows = await db.query<RecordRow & { similarity: number }>(statement, params);
   if (rows.length === 0) rows = await db.query<RecordRow & { similarity: number }>(SEARCH_SIMILAR, [q]);
   return rows.map(({ similarity, ...record }) => ({ record, similarity: Math.round(Number(similarity) * 1000) / 1000 }));
 }
@@ -329,54 +443,116 @@ export interface UpsertCounts {
   updated: number;
 }
 
+// Both statements take their rows as parallel arrays (one array literal a column, unnested in
+// SQL): PostgreSQL parses those several times faster than the same rows as JSON, and the
+// literals are cheap to write. A value equal to its normalized form is sent once (v is null);
+// times go as epoch milliseconds (to_timestamp rounds to the microsecond: exact).
+// On a re-sighting nothing indexed changes, so the update stays on its page (HOT: no index is
+// touched; the tables keep room for it, 0003_ingest_indexes.sql), and a row whose every column would
+// keep its value is not rewritten at all.
+
 // A warning-listed value stays low whatever a source says of it.
+const INDICATOR_CONFIDENCE = `case when coalesce(excluded.suppressed_reason, indicators.suppressed_reason) is not null then 'low'
+      else socd_max_confidence(indicators.confidence, excluded.confidence) end`;
 const UPSERT_INDICATORS = `insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason)
-  select id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason
-  from jsonb_to_recordset($1::jsonb) as x (id uuid, type text, value text, value_normalized text,
-    confidence text, first_seen timestamptz, last_seen timestamptz, suppressed_reason text)
+  select i, t, coalesce(v, n), n, c, to_timestamp(f / 1000), to_timestamp(l / 1000), s
+  from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[],
+    $6::text::float8[], $7::text::float8[], $8::text::text[]) as j (i, t, v, n, c, f, l, s)
   on conflict (value_normalized, type) do update set
     first_seen = least(indicators.first_seen, excluded.first_seen),
     last_seen = greatest(indicators.last_seen, excluded.last_seen),
     suppressed_reason = coalesce(excluded.suppressed_reason, indicators.suppressed_reason),
-    confidence = case when coalesce(excluded.suppressed_reason, indicators.suppressed_reason) is not null then 'low'
-      else socd_max_confidence(indicators.confidence, excluded.confidence) end`;
+    confidence = ${INDICATOR_CONFIDENCE}
+  where excluded.first_seen < indicators.first_seen or excluded.last_seen > indicators.last_seen
+    or (excluded.suppressed_reason is not null and indicators.suppressed_reason is null)
+    or indicators.confidence <> ${INDICATOR_CONFIDENCE}`;
+
+// The stored values first, in their order, then the new ones: seeing the same record again
+// leaves its lists as they were (`select distinct` would reorder them at each upsert). When the
+// source says nothing new (the usual re-sighting), the stored list is kept as it is.
+const mergeInOrder = (column: string) => `case when excluded.${column} <@ sightings.${column} then sightings.${column}
+      else array(select v from unnest(sightings.${column} || excluded.${column}) with ordinality as u (v, n) group by v order by min(n)) end`;
 
 // A record seen again keeps its id and extracted_at; what the source says now is merged in.
-const UPSERT_SIGHTINGS = `insert into sightings (id, indicator_id, type, source_id, article_id, origin, confidence,
+const UPSERT_SIGHTINGS = `with written as (
+  insert into sightings (id, indicator_id, type, source_id, article_id, origin, confidence,
     context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen)
-  select id, indicator_id, type, $2, article_id, $3, confidence,
-    context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen
-  from jsonb_to_recordset($1::jsonb) as x (id uuid, indicator_id uuid, type text, article_id uuid, confidence text,
-    context text, tags text[], mitre_techniques text[], industries text[], reference_url text, ports integer[],
-    first_seen timestamptz, last_seen timestamptz)
+  select i, d, t, $14, a, $15, c,
+    x, coalesce(g::text[], '{}'), coalesce(m::text[], '{}'), coalesce(u::text[], '{}'), r, coalesce(p::integer[], '{}'),
+    to_timestamp(f / 1000), to_timestamp(l / 1000)
+  from unnest($1::text::uuid[], $2::text::uuid[], $3::text::text[], $4::text::uuid[], $5::text::text[],
+    $6::text::text[], $7::text::text[], $8::text::text[], $9::text::text[], $10::text::text[], $11::text::text[],
+    $12::text::float8[], $13::text::float8[]) as j (i, d, t, a, c, x, g, m, u, r, p, f, l)
   on conflict on constraint sightings_record do update set
     first_seen = least(sightings.first_seen, excluded.first_seen),
     last_seen = greatest(sightings.last_seen, excluded.last_seen),
     confidence = excluded.confidence,
     context = coalesce(excluded.context, sightings.context),
-    tags = array(select distinct unnest(sightings.tags || excluded.tags)),
-    mitre_techniques = array(select distinct unnest(sightings.mitre_techniques || excluded.mitre_techniques)),
-    industries = array(select distinct unnest(sightings.industries || excluded.industries)),
-    ports = array(select distinct unnest(sightings.ports || excluded.ports) order by 1),
+    tags = ${mergeInOrder('tags')},
+    mitre_techniques = ${mergeInOrder('mitre_techniques')},
+    industries = ${mergeInOrder('industries')},
+    ports = case when excluded.ports <@ sightings.ports then sightings.ports
+      else array(select distinct unnest(sightings.ports || excluded.ports) order by 1) end,
     reference_url = coalesce(excluded.reference_url, sightings.reference_url)
-  returning (xmax = 0) as inserted`;
+  where excluded.first_seen < sightings.first_seen or excluded.last_seen > sightings.last_seen
+    or excluded.confidence <> sightings.confidence
+    or excluded.context <> sightings.context or (excluded.context is not null and sightings.context is null)
+    or excluded.reference_url <> sightings.reference_url or (excluded.reference_url is not null and sightings.reference_url is null)
+    or not (excluded.tags <@ sightings.tags and excluded.mitre_techniques <@ sightings.mitre_techniques
+      and excluded.industries <@ sightings.industries and excluded.ports <@ sightings.ports)
+  returning xmax = 0 as inserted
+)
+select count(*) filter (where inserted)::int as inserted from written`;
+
+/** Distinct and ascending, as the upsert's merge stores them. */
+function sortedPorts(ports: number[]): number[] {
+  if (ports.length <= 1) return ports.length === 0 ? [] : [ports[0] as number];
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
 
 function unique(values: string[] | undefined): string[] {
-  return values && values.length > 0 ? [...new Set(values)] : [];
+  if (values === undefined || values.length === 0) return [];
+  // One or two values need no set (most records have a tag or two).
+  if (values.length === 1) return [values[0] as string];
+  if (values.length === 2) return values[0] === values[1] ? [values[0] as string] : [values[0] as string, values[1] as string];
+  return [...new Set(values)];
+}
+
+// --- array literals -------------------------------------------------------------------------
+
+const NEEDS_ESCAPE = /["\\]/;
+/** An element of an array literal, quoted (any text) or NULL. */
+function quoted(value: string | null): string {
+  if (value === null) return 'NULL';
+  return NEEDS_ESCAPE.test(value) ? `"${value.replace(/["\\]/g, '\\$&')}"` : `"${value}"`;
+}
+/** A text[] literal. */
+function textArray(values: readonly (string | null)[]): string {
+  return `{${values.map(quoted).join(',')}}`;
+}
+/** A literal of values that never need quoting (uuids, timestamps, type and confidence names). */
+function plainArray(values: readonly (string | null)[]): string {
+  return `{${values.map((v) => v ?? 'NULL').join(',')}}`;
+}
+/** A per-row list as the literal of its own array, or null when empty (stored as '{}'). */
+function listLiteral(values: readonly string[]): string | null {
+  return values.length === 0 ? null : textArray(values);
 }
 
 /**
  * Writes records of one source: the indicators they name and one sighting per (indicator,
  * article). Records repeated within the batch are merged first. Run it inside a transaction
- * to make a whole import or feed run atomic.
+ * to make a whole import or feed run atomic (given the store itself, it opens one).
  */
 export async function upsertRecords(
-  db: Queryable,
+  db: Queryable | Db,
   source: SourceRef,
   origin: Origin,
   records: NewRecord[],
 ): Promise<UpsertCounts> {
   if (records.length === 0) return { inserted: 0, updated: 0 };
+  // The two statements are sent back to back on one connection (see below).
+  if ('transaction' in db) return db.transaction((tx) => upsertRecords(tx, source, origin, records));
   type Indicator = {
     id: string; type: IocType; value: string; value_normalized: string; confidence: Confidence;
     first_seen: Date; last_seen: Date; suppressed_reason: string | null;
@@ -417,24 +593,51 @@ export async function upsertRecords(
       same.mitre_techniques = unique([...same.mitre_techniques, ...(r.mitreTechniques ?? [])]);
       same.industries = unique([...same.industries, ...(r.industries ?? [])]);
       same.reference_url ??= r.referenceUrl ?? null;
-      same.ports = [...new Set([...same.ports, ...(r.ports ?? [])])];
+      same.ports = sortedPorts([...same.ports, ...(r.ports ?? [])]);
     } else {
       sightings.set(sightingId, {
         id: sightingId, indicator_id: id, type: r.ioc.type, article_id: articleId, confidence: r.confidence,
         context: r.context ?? null, tags: unique(r.tags), mitre_techniques: unique(r.mitreTechniques),
-        industries: unique(r.industries), reference_url: r.referenceUrl ?? null, ports: [...new Set(r.ports ?? [])],
+        industries: unique(r.industries), reference_url: r.referenceUrl ?? null, ports: sortedPorts(r.ports ?? []),
         first_seen: r.firstSeen, last_seen: r.lastSeen,
       });
     }
   }
-  await db.query(UPSERT_INDICATORS, [JSON.stringify([...indicators.values()])]);
-  const rows = await db.query<{ inserted: boolean }>(UPSERT_SIGHTINGS, [
-    JSON.stringify([...sightings.values()]),
+  // The indicators' statement runs while the sightings' arrays are written: both go out on the
+  // transaction's one connection, in order (the sightings' foreign keys see the indicators).
+  const ind = [...indicators.values()];
+  const writingIndicators = db.query(UPSERT_INDICATORS, [
+    plainArray(ind.map((i) => i.id)),
+    plainArray(ind.map((i) => i.type)),
+    textArray(ind.map((i) => (i.value === i.value_normalized ? null : i.value))),
+    textArray(ind.map((i) => i.value_normalized)),
+    plainArray(ind.map((i) => i.confidence)),
+    plainArray(ind.map((i) => String(i.first_seen.getTime()))),
+    plainArray(ind.map((i) => String(i.last_seen.getTime()))),
+    textArray(ind.map((i) => i.suppressed_reason)),
+  ]);
+  const s = [...sightings.values()];
+  const writingSightings = db.query<{ inserted: number }>(UPSERT_SIGHTINGS, [
+    plainArray(s.map((r) => r.id)),
+    plainArray(s.map((r) => r.indicator_id)),
+    plainArray(s.map((r) => r.type)),
+    plainArray(s.map((r) => r.article_id)),
+    plainArray(s.map((r) => r.confidence)),
+    textArray(s.map((r) => r.context)),
+    textArray(s.map((r) => listLiteral(r.tags))),
+    textArray(s.map((r) => listLiteral(r.mitre_techniques))),
+    textArray(s.map((r) => listLiteral(r.industries))),
+    textArray(s.map((r) => r.reference_url)),
+    plainArray(s.map((r) => (r.ports.length === 0 ? null : `"{${r.ports.join(',')}}"`))),
+    plainArray(s.map((r) => String(r.first_seen.getTime()))),
+    plainArray(s.map((r) => String(r.last_seen.getTime()))),
     source.id,
     origin,
   ]);
-  const inserted = rows.filter((row) => row.inserted).length;
-  return { inserted, updated: rows.length - inserted };
+  const [, [counts]] = await Promise.all([writingIndicators, writingSightings]);
+  // Every sighting of the batch is new or seen again (an unchanged one is not rewritten).
+  const inserted = counts?.inserted ?? 0;
+  return { inserted, updated: s.length - inserted };
 }
 
 const CONFIDENCE_RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };

@@ -50,6 +50,22 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Sessions (a source run holds its advisory lock in one for the whole run) get connections of
+  // their own: taken from the query pool, a few of them would hold every connection while the
+  // runs inside them wait for one, and nothing would move again.
+  let sessions: pg.Pool | undefined;
+  const sessionPool = () => {
+    if (!sessions) {
+      sessions = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.poolSize,
+        statement_timeout: options.statementTimeoutMs,
+        application_name: `${options.applicationName ?? 'socdefenders'} (session)`,
+      });
+      sessions.on('error', () => {});
+    }
+    return sessions;
+  };
   const { query, script } = queryable(pool);
   return {
     kind: 'postgres',
@@ -72,7 +88,7 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
       }
     },
     async session(fn) {
-      const client = await pool.connect();
+      const client = await sessionPool().connect();
       try {
         return await fn(queryable(client));
       } finally {
@@ -80,7 +96,7 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
       }
     },
     async close() {
-      await pool.end();
+      await Promise.all([pool.end(), sessions?.end()]);
     },
   };
 }

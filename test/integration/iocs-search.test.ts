@@ -217,6 +217,19 @@ describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
     expect(otherCase.matches[0]!.value).toBe(stored[0]!.value);
   });
 
+  it('finds the values containing a piece of URL, though normalizing makes a whole URL of it', async () => {
+    // In https://sagearcade.top/alias/signup-stylesheet and .../proxy-worker.js.
+    const piece = 'cade.top/al';
+    const stored = seeded.records.filter((r) => r.type === 'url' && r.normalized.includes(piece));
+    expect(stored.length).toBeGreaterThanOrEqual(2);
+    const data = await search(piece);
+    // Normalized, the piece is a URL of its own (http:// added), which no stored value contains,
+    // and which is too little like them to be their near miss.
+    expect(data).toMatchObject({ found: false, match_type: 'fuzzy', detected_type: 'url', normalized: `http://${piece}` });
+    expect(data.matches.map((m) => m.id).sort()).toEqual(stored.map((r) => r.id).sort());
+    expectRanked(data.matches);
+  });
+
   it('finds a near miss: one character changed', async () => {
     const cases: [q: string, stored: string, detected: string | null][] = [
       ['farmacia-bienestor.com', 'farmacia-bienestar.com', 'domain'],

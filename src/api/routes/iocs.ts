@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { csvHeader, toCsvRows } from '../../export/csv.js';
+import { csvHeader, csvLines } from '../../export/csv.js';
 import { jsonListHead, jsonListRecords, jsonListTail } from '../../export/json.js';
 import { createStixBundleWriter } from '../../export/stix.js';
 import { toTxtLines } from '../../export/txt.js';
@@ -12,8 +12,10 @@ import {
   countRecords,
   searchExact,
   searchFuzzy,
+  streamCsvRecords,
   streamIndicatorIds,
   streamRecords,
+  streamValues,
   summarizeIndicators,
   toIocRecord,
 } from '../../store/iocs.js';
@@ -60,7 +62,7 @@ function sendStream(reply: FastifyReply, contentType: string, body: AsyncIterabl
 }
 
 async function* txtBody(db: Db, q: ResolvedQuery) {
-  for await (const batch of streamIndicatorIds(db, q.filters, q.page)) yield toTxtLines(batch.map((i) => i.value));
+  for await (const values of streamValues(db, q.filters, q.page)) yield toTxtLines(values);
 }
 
 // Each body sends its first piece only with the first query's rows: once a byte is sent the status
@@ -68,8 +70,8 @@ async function* txtBody(db: Db, q: ResolvedQuery) {
 
 async function* csvBody(db: Db, q: ResolvedQuery) {
   let head = csvHeader();
-  for await (const rows of streamRecords(db, q.filters, q.page)) {
-    yield head + toCsvRows(rows.map((row) => toIocRecord(row)));
+  for await (const rows of streamCsvRecords(db, q.filters, q.page)) {
+    yield head + csvLines(rows);
     head = '';
   }
   if (head) yield head;
@@ -180,7 +182,10 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       let matches = exact.matches.map((row) => toIocRecord(row));
       let matchType: 'exact' | 'fuzzy' | 'none' = matches.length > 0 ? 'exact' : 'none';
       if (matches.length === 0 && normalized.length >= 3) {
-        matches = (await searchFuzzy(db, normalized)).map(({ record, similarity }) => ({ ...toIocRecord(record), similarity }));
+        // A piece of URL is looked for as it was typed: the scheme normalizing gave it is in no
+        // value that merely contains the piece (https://..., or a longer host).
+        const piece = parsed.ok && parsed.ioc.notes.includes('url_scheme_added') ? normalized.replace(/^http:\/\//, '') : normalized;
+        matches = (await searchFuzzy(db, piece)).map(({ record, similarity }) => ({ ...toIocRecord(record), similarity }));
         if (matches.length > 0) matchType = 'fuzzy';
       }
       const related = exact.related.map((row) => toIocRecord(row));

@@ -1,8 +1,9 @@
 // Defanged forms. Sentences marked AA25-141A are copied from CISA advisory AA25-141A (public
 // domain; see test/fixtures/README.md).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractIocs, type ExtractedIoc } from '../../../src/extract/index.js';
-import { refangWithMap } from '../../../src/extract/refang-map.js';
+import { DEFANG_FORMS, refangWithMap } from '../../../src/extract/refang-map.js';
 
 function values(text: string): string[] {
   return extractIocs(text, { html: false }).iocs.map((ioc) => `${ioc.type} ${ioc.value}`);
@@ -64,6 +65,33 @@ describe('refangWithMap', () => {
     expect(written.slice(refanged.toOriginal(now))).toBe('now');
     expect(refanged.isDefanged(refanged.text.indexOf('evil'), refanged.text.indexOf('/x'))).toBe(true);
     expect(refanged.isDefanged(0, 3)).toBe(false);
+  });
+
+  it('finds each form where the documented pattern finds it, and nothing else (the scanner is written by hand)', () => {
+    const reference = (text: string) =>
+      text.replace(DEFANG_FORMS, (_form, scheme?: string, secure?: string, dotOrAt?: string, separator?: string, escapedDot?: string) => {
+        if (scheme !== undefined) return (scheme[0]?.toLowerCase() === 'f' ? 'ftp' : 'http') + (secure ?? '');
+        if (dotOrAt !== undefined) return dotOrAt === '.' || dotOrAt.length === 3 ? '.' : '@';
+        if (separator !== undefined) return separator;
+        if (escapedDot !== undefined) return '.';
+        return '';
+      });
+    const piece = fc.constantFrom(
+      ...'hHfFxXpPsS*[[]]((){}..::/@  \tdotaAT\\\u200B\uFEFF1_e-'.split(''),
+      'hxxp', 'h**p', '[.]', '[[.]]', '[:]', '[://]', '(dot)', '[at]', '://', 'fxp', 'evil', '\\.',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), (pieces) => {
+        const text = pieces.join('');
+        const refanged = refangWithMap(text);
+        expect(refanged.text).toBe(reference(text));
+        // What no form produced maps back to the same character as written.
+        for (let i = 0; i < refanged.text.length; i++) {
+          if (!refanged.isDefanged(i, i + 1)) expect(text[refanged.toOriginal(i)]).toBe(refanged.text[i]);
+        }
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('text without defang forms comes back unchanged', () => {

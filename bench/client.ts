@@ -1,0 +1,214 @@
+// The benchmark's client, in a process of its own (measure.ts runClient() starts it with a job
+// on stdin; it prints the results on stdout). It holds none of the corpus, whose garbage
+// collection would otherwise pause in the middle of measurements, and autocannon has it to
+// itself. It takes each figure and its floor in turns (one request of each, one run of each),
+// so that a change of load on a shared machine weighs on both alike.
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { jsonListHead, jsonListRecords, jsonListTail } from '../src/export/json.js';
+import { createStixBundleWriter } from '../src/export/stix.js';
+import type { Queryable } from '../src/store/db.js';
+import { streamIndicatorIds, summarizeIndicators, toIocRecord, type RecordRow } from '../src/store/iocs.js';
+import { openPostgres } from '../src/store/postgres.js';
+import { agent, get, percentiles, type Latency } from './measure.js';
+
+/** A GET of one of `paths` (in turn); `expect` checks every path's search match_type first. */
+export interface HttpProbe {
+  kind: 'http';
+  base: string;
+  paths: string[];
+  headers?: Record<string, string>;
+  expect?: 'exact' | 'fuzzy';
+}
+export type Probe =
+  | HttpProbe
+  /** One statement on the job's database, with each parameter list in turn. */
+  | { kind: 'sql'; sql: string; params: unknown[][] }
+  /** COPY (sql) TO STDOUT in CSV, the rows read and dropped (PGlite: to its /dev/blob). */
+  | { kind: 'copy'; sql: string }
+  /** The JSON list body built from the rows of `sql` fetched in one go. */
+  | { kind: 'json-floor'; sql: string }
+  /** The STIX bundle of the newest `indicators` indicators, their rows fetched in one go. */
+  | { kind: 'stix-floor'; indicators: number; lookbackDays: number };
+
+export type Step =
+  /** `samples` calls of each probe, one of each in turn; p50 and p99 in ms. */
+  | { kind: 'latency'; samples: number; warmup: number; probes: Record<string, Probe> }
+  /** `rounds` runs of autocannon on each probe in turn; the median req/s. */
+  | { kind: 'throughput'; rounds: number; seconds: number; connections: number; probes: Record<string, HttpProbe> }
+  /** `runs` runs of each probe in turn; the median ms. */
+  | { kind: 'median'; runs: number; probes: Record<string, Probe> };
+
+export interface Job {
+  db?: { postgres: string } | { pglite: string };
+  steps: Step[];
+}
+
+export type Results = Record<string, Latency | number>;
+
+function median(samples: number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+interface Database {
+  query: Queryable;
+  /** For the STIX floor's reads (default: query). */
+  store?: Queryable;
+  copy(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function openDatabase(spec: Job['db']): Promise<Database | undefined> {
+  if (!spec) return undefined;
+  if ('postgres' in spec) {
+    // The floors' own connections: plain pg for statements and COPY; the store's pool (its
+    // prepared statements) for the STIX floor's reads, as the service makes them.
+    const client = new pg.Client({ connectionString: spec.postgres });
+    await client.connect();
+    const store = openPostgres({ connectionString: spec.postgres, poolSize: 2, statementTimeoutMs: 600_000 });
+    const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+    return {
+      query: {
+        query: async <R>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as R[],
+        script: async (sql: string) => void (await client.query(sql)),
+      },
+      copy: (sql) => pipeline(client.query(copyTo(`copy (${sql}) to stdout with (format csv)`)), sink()),
+      store,
+      async close() {
+        await client.end();
+        await store.close();
+      },
+    };
+  }
+  const db = await PGlite.create(spec.pglite, { extensions: { pg_trgm } });
+  const query: Queryable = {
+    query: async <R>(sql: string, params: readonly unknown[] = []) => (await db.query<R>(sql, params as unknown[])).rows,
+    script: async (sql: string) => void (await db.exec(sql)),
+  };
+  return {
+    query,
+    copy: (sql) => db.query(`copy (${sql}) to '/dev/blob' with (format csv)`),
+    close: () => db.close(),
+  };
+}
+
+function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<unknown> {
+  const need = () => {
+    if (!db) throw new Error(`a ${probe.kind} probe needs the job's database`);
+    return db;
+  };
+  switch (probe.kind) {
+    case 'http':
+      return (i) => get(probe.base, probe.paths[i % probe.paths.length]!, probe.headers);
+    case 'sql': {
+      const { query } = need();
+      return (i) => query.query(probe.sql, probe.params[i % probe.params.length]);
+    }
+    case 'copy': {
+      const { copy } = need();
+      return () => copy(probe.sql);
+    }
+    case 'json-floor': {
+      const { query } = need();
+      return async () => {
+        const rows = await query.query<RecordRow>(probe.sql);
+        const body = jsonListHead() + jsonListRecords(rows.map((r) => toIocRecord(r)), true) + jsonListTail({ total: rows.length }, {});
+        return body.length;
+      };
+    }
+    case 'stix-floor': {
+      const store = need().store ?? need().query;
+      return async () => {
+        const filters = { since: new Date(Date.now() - probe.lookbackDays * 86_400_000) };
+        const ids: string[] = [];
+        const page = { limit: probe.indicators, offset: 0 };
+        for await (const batch of streamIndicatorIds(store, filters, page, probe.indicators)) ids.push(...batch.map((b) => b.id));
+        const summaries = await summarizeIndicators(store, ids);
+        const writer = createStixBundleWriter();
+        return (writer.head() + summaries.map((s) => writer.objects(s)).join('') + writer.tail()).length;
+      };
+    }
+  }
+}
+
+/** Every path of a search probe answers with the match type it is meant to measure. */
+async function check(name: string, probe: HttpProbe) {
+  if (!probe.expect) return;
+  const wrong: string[] = [];
+  for (const path of probe.paths) {
+    const body = JSON.parse(await get(probe.base, path, probe.headers)) as { data: { match_type: string } };
+    if (body.data.match_type !== probe.expect) wrong.push(`${path} (${body.data.match_type})`);
+  }
+  if (wrong.length > 0) throw new Error(`${name}: ${wrong.length} queries are not ${probe.expect} matches: ${wrong.slice(0, 5).join(', ')}`);
+}
+
+async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function runStep(step: Step, db: Database | undefined, results: Results) {
+  const names = Object.keys(step.probes);
+  if (step.kind === 'throughput') {
+    const rps: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    for (let round = -1; round < step.rounds; round++) {
+      for (const name of round % 2 === 0 ? [...names].reverse() : names) {
+        const probe = step.probes[name]!;
+        let next = 0;
+        const result = await autocannon({
+          url: probe.base,
+          connections: step.connections,
+          // The first round warms both up and is not counted.
+          duration: round < 0 ? 1 : step.seconds,
+          headers: probe.headers ?? {},
+          requests: [{ setupRequest: (request) => ({ ...request, path: probe.paths[next++ % probe.paths.length]! }) }],
+        });
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} responses not 2xx, ${result.errors} errors`);
+        if (round >= 0) rps[name]!.push(result.requests.total / (result.duration || step.seconds));
+      }
+    }
+    for (const name of names) results[name] = median(rps[name]!);
+    return;
+  }
+  for (const name of names) {
+    const probe = step.probes[name]!;
+    if (probe.kind === 'http') await check(name, probe);
+  }
+  const runs = names.map((name) => runner(step.probes[name]!, db));
+  const samples: number[][] = names.map(() => []);
+  const warmup = step.kind === 'latency' ? step.warmup : 1;
+  const count = step.kind === 'latency' ? step.samples : step.runs;
+  for (let i = 0; i < warmup; i++) for (const run of runs) await run(i);
+  for (let i = 0; i < count; i++) {
+    // Each probe in turn, starting with another one each time: no probe always follows the same
+    // one (a process just woken, or one still warm from the request before).
+    for (let j = 0; j < runs.length; j++) {
+      const p = (i + j) % runs.length;
+      samples[p]!.push(await timeOnce(() => runs[p]!(i)));
+    }
+  }
+  names.forEach((name, p) => (results[name] = step.kind === 'latency' ? percentiles(samples[p]!) : median(samples[p]!)));
+}
+
+async function main() {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const job = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Job;
+  const db = await openDatabase(job.db);
+  const results: Results = {};
+  try {
+    for (const step of job.steps) await runStep(step, db, results);
+  } finally {
+    await db?.close();
+  }
+  process.stdout.write(JSON.stringify(results));
+  agent.destroy();
+}
+
+await main();

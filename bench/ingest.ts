@@ -1,0 +1,351 @@
+// npx tsx bench/ingest.ts [--size N] [--backend postgres|pglite|both] [--pglite-size N]
+// (or npm run bench -- --only ingest)
+// Ingestion of feed records as the pipeline stores them, beside a raw COPY of the same rows into
+// the same indexed tables, measured in the same run (these machines are noisy: only ratios
+// compare).
+//
+// The workload: the seeded corpus of bench/corpus.ts, N records. Half of them (every other
+// record) are already stored when the run starts; the run brings all N: that half again as
+// re-sightings (same record, later last_seen) and the other half new, interleaved as a feed file
+// mixes them. Each source is one transaction whose records go to upsertRecords in batches of
+// STORE_BATCH, feed records as 'feed' and article records as 'article': what
+// src/ingest/pipeline.ts does once a feed is parsed (parsing is not timed).
+// The floor: COPY of the same N records (their indicators and sightings rows) into the same
+// tables with the same indexes, starting empty; both end with the same rows.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { loadConfig } from '../src/config.js';
+import type { Confidence } from '../src/ioc/types.js';
+import type { Db } from '../src/store/db.js';
+import { upsertRecords, type NewRecord } from '../src/store/iocs.js';
+import type { SourceRef } from '../src/store/sources.js';
+import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
+import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus, type CorpusIndicator, type CorpusRecord } from './corpus.js';
+import { printTable, type Row } from './measure.js';
+
+/** As src/ingest/pipeline.ts. */
+const STORE_BATCH = 5000;
+const RESIGHTING_DELAY_MS = 6 * 3_600_000;
+const CONFIDENCE_RANK: Record<string, number> = { low: 1, medium: 2, high: 3 };
+
+function log(message: string) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** The corpus restricted to some of its records, with its indicators recomputed from them. */
+function subCorpus(corpus: Corpus, records: CorpusRecord[]): Corpus {
+  const byId = new Map(corpus.indicators.map((i) => [i.id, i]));
+  const indicators = new Map<string, CorpusIndicator>();
+  for (const r of records) {
+    const known = indicators.get(r.indicatorId);
+    if (!known) {
+      const i = byId.get(r.indicatorId)!;
+      indicators.set(r.indicatorId, { ...i, confidence: r.confidence, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      continue;
+    }
+    if (CONFIDENCE_RANK[r.confidence]! > CONFIDENCE_RANK[known.confidence]!) known.confidence = r.confidence;
+    if (r.firstSeen < known.firstSeen) known.firstSeen = r.firstSeen;
+    if (r.lastSeen > known.lastSeen) known.lastSeen = r.lastSeen;
+  }
+  return { ...corpus, records, indicators: [...indicators.values()] };
+}
+
+interface SourceRun {
+  sourceIndex: number;
+  /** Made when the run starts (not timed: the pipeline has parsed them by then). */
+  batches: () => { origin: 'feed' | 'article'; records: NewRecord[] }[];
+}
+
+/** The ingested records as the pipeline hands them to the store: per source, in batches. */
+function sourceRuns(corpus: Corpus, stored: ReadonlySet<CorpusRecord>): SourceRun[] {
+  const indicators = new Map(corpus.indicators.map((i) => [i.id, i]));
+  const bySource = new Map<number, CorpusRecord[]>();
+  for (const r of corpus.records) {
+    const list = bySource.get(r.sourceIndex) ?? [];
+    list.push(r);
+    bySource.set(r.sourceIndex, list);
+  }
+  return [...bySource.entries()].map(([sourceIndex, records]) => {
+    const toNew = (r: CorpusRecord): NewRecord => {
+      const i = indicators.get(r.indicatorId)!;
+      return {
+        ioc: { type: i.type, value: i.value, normalized: i.normalized, notes: [] },
+        confidence: r.confidence as Confidence,
+        firstSeen: r.firstSeen,
+        // a re-sighting: the feed lists it again, seen later
+        lastSeen: stored.has(r) ? new Date(r.lastSeen.getTime() + RESIGHTING_DELAY_MS) : r.lastSeen,
+        context: r.context,
+        tags: r.tags,
+        mitreTechniques: r.mitre,
+        industries: r.industries,
+        referenceUrl: null,
+        articleId: r.articleId,
+        ports: [],
+        suppressedReason: null,
+      };
+    };
+    // The pipeline stores a run's feed records first, then its articles' records.
+    const batches = () => {
+      const out: ReturnType<SourceRun['batches']> = [];
+      for (const origin of ['feed', 'article'] as const) {
+        const list = records.filter((r) => r.origin === origin);
+        for (let i = 0; i < list.length; i += STORE_BATCH) out.push({ origin, records: list.slice(i, i + STORE_BATCH).map(toNew) });
+      }
+      return out;
+    };
+    return { sourceIndex, batches };
+  });
+}
+
+interface Backend {
+  name: string;
+  /** COPY rows of some tables (CSV from corpusCsv); milliseconds. */
+  copy(corpus: Corpus, tables: readonly (keyof typeof COPY_COLUMNS)[]): Promise<number>;
+  exec(sql: string): Promise<void>;
+  rows<R>(sql: string): Promise<R[]>;
+  /** The store as the pipeline opens it. */
+  store(): Promise<Db>;
+  close(): Promise<void>;
+}
+
+interface IngestFigures {
+  copyMs: number;
+  upsertMs: number;
+  inserted: number;
+  updated: number;
+  indexes: { name: string; mb: number }[];
+  /** Row versions the run wrote by update, and how many of them stayed on their page (HOT). */
+  updates: { table: string; updated: number; hot: number }[];
+}
+
+interface UpdateStats {
+  table: string;
+  updated: number;
+  hot: number;
+}
+
+const RESET = 'truncate sightings, indicators';
+const UPDATE_STATS = `select relname as table, n_tup_upd::int as updated, n_tup_hot_upd::int as hot
+  from pg_stat_user_tables where relname in ('indicators', 'sightings') order by relname`;
+const INDEX_SIZES = `select c.relname as name, pg_relation_size(c.oid) / 1048576.0 as mb
+  from pg_index x join pg_class c on c.oid = x.indexrelid join pg_class t on t.oid = x.indrelid
+  where t.relname in ('indicators', 'sightings') order by t.relname, c.relname`;
+
+async function runIngest(backend: Backend, corpus: Corpus): Promise<IngestFigures> {
+  const stored = new Set(corpus.records.filter((_, i) => i % 2 === 0));
+  const before = subCorpus(corpus, [...stored]);
+  const runs = sourceRuns(corpus, stored);
+
+  // The floor: COPY of the N records' rows into the empty tables.
+  await backend.copy(corpus, ['articles']);
+  await backend.exec('checkpoint');
+  const copyMs = await backend.copy(corpus, ['indicators', 'sightings']);
+  log(`${backend.name}: COPY ${corpus.records.length} records (${corpus.indicators.length} indicators): ${(copyMs / 1000).toFixed(1)} s`);
+
+  // The state before the run: half of the records, as a store that has been vacuumed.
+  await backend.exec(RESET);
+  await backend.copy(before, ['indicators', 'sightings']);
+  await backend.exec('vacuum analyze indicators');
+  await backend.exec('vacuum analyze sightings');
+  await backend.exec('checkpoint');
+  const statsBefore = await backend.rows<UpdateStats>(UPDATE_STATS);
+
+  const db = await backend.store();
+  let inserted = 0;
+  let updated = 0;
+  let upsertMs: number;
+  try {
+    const sources = await db.query<SourceRef>('select id, name, category from sources order by id');
+    const byName = new Map(sources.map((s) => [s.name, s]));
+    upsertMs = 0;
+    for (const run of runs) {
+      const source = byName.get(corpus.sources[run.sourceIndex]!.name)!;
+      const batches = run.batches();
+      const start = performance.now();
+      await db.transaction(async (tx) => {
+        for (const batch of batches) {
+          const counts = await upsertRecords(tx, source, batch.origin, batch.records);
+          inserted += counts.inserted;
+          updated += counts.updated;
+        }
+      });
+      upsertMs += performance.now() - start;
+    }
+    log(`${backend.name}: upsertRecords ${corpus.records.length} records: ${(upsertMs / 1000).toFixed(1)} s (${inserted} new, ${updated} re-sightings)`);
+    const [count] = await db.query<{ sightings: number; indicators: number }>(
+      'select (select count(*) from sightings)::int as sightings, (select count(*) from indicators)::int as indicators',
+    );
+    if (count!.sightings !== corpus.records.length || count!.indicators !== corpus.indicators.length || updated !== stored.size) {
+      throw new Error(`ingestion stored ${JSON.stringify(count)} (${inserted} new, ${updated} updated), expected ${corpus.records.length} records, ${corpus.indicators.length} indicators, ${stored.size} re-sightings`);
+    }
+  } finally {
+    await db.close();
+  }
+  const indexes = (await backend.rows<{ name: string; mb: string }>(INDEX_SIZES)).map((r) => ({ name: r.name, mb: Number(r.mb) }));
+  // The store's connections have ended and sent their counts (give the server a moment).
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const updates = (await backend.rows<UpdateStats>(UPDATE_STATS)).map((after) => {
+    const was = statsBefore.find((b) => b.table === after.table);
+    return { table: after.table, updated: after.updated - (was?.updated ?? 0), hot: after.hot - (was?.hot ?? 0) };
+  });
+  return { copyMs, upsertMs, inserted, updated, indexes, updates };
+}
+
+function report(title: string, corpus: Corpus, f: IngestFigures, note = '') {
+  const n = corpus.records.length;
+  const rate = n / (f.upsertMs / 1000);
+  const rows: Row[] = [
+    {
+      figure: `ingest ${n} records, half re-sightings (upsertRecords, ${STORE_BATCH}/batch)`,
+      value: rate,
+      floorName: 'COPY of the same rows, same indexes',
+      floor: n / (f.copyMs / 1000),
+      unit: 'rec/s',
+      target: 0.8,
+      atLeast: true,
+    },
+    { figure: 'ingest throughput', value: rate, floorName: '10,000 rec/s budget', floor: 10_000, unit: 'rec/s', target: 1, atLeast: true },
+  ];
+  printTable(`Ingestion, ${title}, ${n} records${note}`, rows);
+  console.log(`\nindex sizes after ingestion: ${f.indexes.map((i) => `${i.name} ${i.mb.toFixed(1)} MB`).join(', ')}`);
+  const hot = f.updates.filter((u) => u.updated > 0);
+  console.log(
+    hot.length === 0
+      ? 'updates that stayed on their page (HOT): not counted by this backend'
+      : `updates that stayed on their page (HOT, no index touched): ${hot.map((u) => `${u.table} ${u.hot} of ${u.updated} (${((100 * u.hot) / u.updated).toFixed(0)}%)`).join(', ')}`,
+  );
+}
+
+async function insertSources(query: (sql: string, params: unknown[]) => Promise<unknown>, corpus: Corpus) {
+  for (const s of corpus.sources) await query('insert into sources (name, kind, category) values ($1, $2, $3)', [s.name, s.kind, s.category]);
+}
+
+async function benchPostgres(corpus: Corpus) {
+  const admin = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const name = `socd_bench_ingest_${process.pid}`;
+  const adminClient = new pg.Client({ connectionString: admin.toString() });
+  await adminClient.connect();
+  await adminClient.query(`create database "${name}"`);
+  const url = new URL(admin.toString());
+  url.pathname = `/${name}`;
+  const config = loadConfig({ DATABASE_URL: url.toString(), DATA_DIR: os.tmpdir(), LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '600000' });
+  const client = new pg.Client({ connectionString: url.toString() });
+  try {
+    await (await openStore(config, 'bench')).close(); // creates the schema
+    await client.connect();
+    await insertSources((sql, params) => client.query(sql, params), corpus);
+    const sourceIds = (await client.query<{ id: number }>('select id from sources order by id')).rows.map((r) => r.id);
+    const backend: Backend = {
+      name: 'PostgreSQL',
+      async copy(c, tables) {
+        const start = performance.now();
+        for (const [table, csv] of corpusCsv(c, sourceIds)) {
+          if (!tables.includes(table)) continue;
+          const stream = client.query(copyFrom(`copy ${table} (${COPY_COLUMNS[table]}) from stdin with (format csv)`));
+          await new Promise<void>((resolve, reject) => {
+            stream.on('finish', () => resolve());
+            stream.on('error', reject);
+            stream.end(csv);
+          });
+        }
+        return performance.now() - start;
+      },
+      exec: async (sql) => void (await client.query(sql).catch((error: Error) => (sql === 'checkpoint' ? undefined : Promise.reject(error)))),
+      rows: async <R>(sql: string) => (await client.query(sql)).rows as R[],
+      store: () => openStore(config, 'bench'),
+      close: () => client.end(),
+    };
+    report('PostgreSQL', corpus, await runIngest(backend, corpus));
+  } finally {
+    await client.end().catch(() => {});
+    await adminClient.query(`drop database if exists "${name}" with (force)`);
+    await adminClient.end();
+  }
+}
+
+async function benchPglite(corpus: Corpus, note: string) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socd-bench-ingest-'));
+  try {
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    await (await openStore(config, 'bench')).close(); // creates and migrates the embedded database
+    let pglite: PGlite | undefined;
+    const direct = async () => (pglite ??= await PGlite.create(embeddedDatabaseDir(dataDir), { extensions: { pg_trgm } }));
+    const db = await direct();
+    await insertSources((sql, params) => db.query(sql, params), corpus);
+    const sourceIds = (await db.query<{ id: number }>('select id from sources order by id')).rows.map((r) => r.id);
+    const backend: Backend = {
+      name: 'PGlite',
+      async copy(c, tables) {
+        const db = await direct();
+        const start = performance.now();
+        for (const [table, csv] of corpusCsv(c, sourceIds)) {
+          if (!tables.includes(table)) continue;
+          await db.query(`copy ${table} (${COPY_COLUMNS[table]}) from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
+        }
+        return performance.now() - start;
+      },
+      exec: async (sql) => void (await (await direct()).exec(sql)),
+      rows: async <R>(sql: string) => (await (await direct()).query<R>(sql)).rows,
+      // The store as the service runs it (in its worker thread); the direct handle is closed first.
+      async store() {
+        await pglite?.close();
+        pglite = undefined;
+        return openStore(config, 'bench');
+      },
+      close: async () => void (await pglite?.close()),
+    };
+    try {
+      report('PGlite (embedded, worker thread)', corpus, await runIngest(backend, corpus), note);
+    } finally {
+      await backend.close();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface IngestBenchOptions {
+  size: number;
+  backend: string;
+  /** PGlite is several times slower: it may run a smaller corpus. */
+  pgliteSize?: number;
+}
+
+export async function benchIngest({ size, backend, pgliteSize = size }: IngestBenchOptions): Promise<void> {
+  console.log(`\n# Ingestion benchmark (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores)`);
+  // One corpus at a time: a million records kept while PGlite runs would slow it (its literals
+  // are written on a heap the garbage collector has to walk).
+  let corpus: Corpus | undefined;
+  const corpusOf = (n: number) => {
+    if (corpus?.records.length !== n) {
+      corpus = undefined;
+      const start = performance.now();
+      corpus = generateCorpus(n);
+      log(`generate ${n} records: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    }
+    return corpus;
+  };
+  if (backend !== 'pglite') await benchPostgres(corpusOf(size));
+  if (backend !== 'postgres') {
+    const n = Math.min(size, pgliteSize);
+    await benchPglite(corpusOf(n), n < size ? ` (PGlite on a smaller corpus than PostgreSQL's ${size}: --pglite-size)` : '');
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: '1000000' },
+      backend: { type: 'string', default: 'both' },
+      'pglite-size': { type: 'string', default: '200000' },
+    },
+  });
+  await benchIngest({ size: Number(values.size), backend: values.backend, pgliteSize: Number(values['pglite-size']) });
+}
