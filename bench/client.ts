@@ -31,8 +31,11 @@ export type Probe =
   | { kind: 'sql'; sql: string; params: unknown[][] }
   /** COPY (sql) TO STDOUT in CSV, the rows read and dropped (PGlite: to its /dev/blob). */
   | { kind: 'copy'; sql: string }
-  /** The JSON list body built from the rows of `sql` fetched in one go. */
-  | { kind: 'json-floor'; sql: string }
+  /**
+   * The JSON list body built from the rows of `sql` fetched in one go, with the total of its
+   * `meta` counted by `countSql` meanwhile (on PGlite, after: one connection), as the service does.
+   */
+  | { kind: 'json-floor'; sql: string; countSql: string }
   /** The STIX bundle of the newest `indicators` indicators, their rows fetched in one go. */
   | { kind: 'stix-floor'; indicators: number; lookbackDays: number };
 
@@ -114,10 +117,13 @@ function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<
       return () => copy(probe.sql);
     }
     case 'json-floor': {
-      const { query } = need();
+      const { query, store } = need();
       return async () => {
+        const counting = (store ?? query).query<{ total: number }>(probe.countSql);
+        counting.catch(() => {});
         const rows = await query.query<RecordRow>(probe.sql);
-        const body = jsonListHead() + jsonListRecords(rows.map((r) => toIocRecord(r)), true) + jsonListTail({ total: rows.length }, {});
+        const [{ total }] = (await counting) as [{ total: number }];
+        const body = jsonListHead() + jsonListRecords(rows.map((r) => toIocRecord(r)), true) + jsonListTail({ total }, {});
         return body.length;
       };
     }

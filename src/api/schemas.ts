@@ -10,7 +10,9 @@ function StringEnum<const T extends readonly string[]>(values: T, options: { des
 
 /** OpenAPI 3.0 spells "or null" as `nullable`. */
 function Nullable<T extends TSchema>(schema: T) {
-  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+  // OpenAPI 3.0: an enum lists null itself, or nullable does not let null through it.
+  const values = (schema as { enum?: unknown[] }).enum;
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true, ...(values && { enum: [...values, null] }) });
 }
 
 const ApiKeyParam = Type.Optional(

@@ -1,7 +1,10 @@
 // GET /api/v1/iocs/search as a client reads it (../shared/spec/iocs-search.md): the exact stage
 // on the normalized value (whatever form the value is pasted in), every record of a match, the
 // related IOCs of its article, the trigram fallback, and the errors.
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SearchResponse } from '../../src/api/schemas.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import {
   CISA_SOURCE,
@@ -21,6 +24,13 @@ import {
 } from './seed.js';
 
 const THREATFOX_SOURCE = 'ThreatFox';
+// The documented response schema, as the OpenAPI document gives it (nullable: OpenAPI 3.0's).
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajvFormats.default(ajv);
+const isSearchResponse = ajv.compile(SearchResponse);
+// A record's members, in the order of the documented schema.
+const RECORD_KEYS = ['id', 'type', 'value', 'confidence', 'first_seen', 'last_seen', 'source', 'context', 'tags', 'mitre_techniques'];
+const SOURCE_KEYS = ['article_id', 'article_title', 'article_url', 'reference_url', 'feed_name', 'category', 'origin'];
 
 interface SearchBody {
   meta: { generated_at: string; feed_version: string; source: string };
@@ -72,6 +82,13 @@ describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = res.json() as SearchBody;
     expect(Object.keys(body)).toEqual(['meta', 'data']);
+    // The body is written as text around the records the database formats: it must be exactly
+    // what the documented schema says, and the records carry no member the schema does not name.
+    expect(isSearchResponse(body), JSON.stringify(isSearchResponse.errors)).toBe(true);
+    for (const record of [...body.data.matches, ...body.data.relatedIOCs]) {
+      expect(Object.keys(record)).toEqual([...RECORD_KEYS, ...(body.data.match_type === 'fuzzy' && body.data.matches.includes(record) ? ['similarity'] : [])]);
+      expect(Object.keys(record.source)).toEqual(SOURCE_KEYS);
+    }
     expect(body.meta).toEqual({ generated_at: expect.any(String), feed_version: '1.0', source: 'SOC Defenders' });
     expectTimeNear(body.meta.generated_at, Date.now(), 10_000);
     expect(body.data.query).toBe(q);
@@ -164,6 +181,31 @@ describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
     const feedOnly = await search('sup.merahsm188.top');
     expectExact(feedOnly, 'domain', 'sup.merahsm188.top');
     expect(feedOnly.relatedIOCs).toEqual([]);
+  });
+
+  it('answers searches made at the same time as it answers each alone', async () => {
+    // Searches that arrive together reach the database together: no answer may take another's
+    // records or related IOCs, whatever else is asked at the same time.
+    const asked: [q: string, extra: string][] = [
+      ['124[.]168[.]91[.]178', ''],
+      ['124.168.91.178', '&include_related=false'],
+      ['213.32.252.221', ''],
+      ['sup.merahsm188.top', ''],
+      ['221.132.16.23', ''],
+      ['124.168.91.178', ''],
+      ['merahsm188', ''],
+      ['198.51.100.254', ''],
+      ['t1566.002', ''],
+    ];
+    const comparable = (data: SearchBody['data']) => ({ ...data, meta: { ...data.meta, search_time_ms: 0 } });
+    const alone = [];
+    for (const [q, extra] of asked) alone.push(comparable(await search(q, extra)));
+    for (let round = 0; round < 3; round++) {
+      const together = await Promise.all(asked.map(([q, extra]) => search(q, extra)));
+      expect(together.map(comparable)).toEqual(alone);
+    }
+    expect(alone[0]!.relatedIOCs).toHaveLength(10);
+    expect(alone[1]!.relatedIOCs).toEqual([]);
   });
 
   it('answers the records of every source for a value two imports report', async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIoc } from '../../src/ioc/index.js';
 import type { IocType } from '../../src/ioc/types.js';
-import { searchFuzzy, upsertRecords, type NewRecord } from '../../src/store/iocs.js';
+import { searcher, upsertRecords, type NewRecord } from '../../src/store/iocs.js';
 import { ensureImportSource, type SourceRef } from '../../src/store/sources.js';
 import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
 
@@ -113,7 +113,13 @@ describe.each(BACKENDS)('upsertRecords and the hash index on %s', (backend) => {
       record('deadbeef-cdn.example-c2.net', 'domain'),
       record('cdn9f.example-c2.net', 'domain'),
     ]);
-    const found = async (q: string) => (await searchFuzzy(store.db, q)).map((m) => m.record.value).sort();
+    const search = searcher(store.db);
+    const fuzzy = async (q: string) => {
+      const { matchType, matches } = await search({ value: q, fuzzy: q, related: false });
+      expect(matchType).toBe(matches.length > 0 ? 'fuzzy' : 'none');
+      return matches.map((json) => JSON.parse(json) as { value: string; similarity: number });
+    };
+    const found = async (q: string) => (await fuzzy(q)).map((m) => m.value).sort();
     expect(await found(SHA256.slice(0, 12))).toEqual([SHA256]);
     // A hex q finds the hashes that begin with it and the other values that contain it.
     expect(await found('deadbeef')).toEqual(['deadbeef-cdn.example-c2.net', MD5].sort());
@@ -122,7 +128,7 @@ describe.each(BACKENDS)('upsertRecords and the hash index on %s', (backend) => {
     expect(await found(SHA256.slice(0, 63))).toEqual([SHA256]);
     expect(await found('3f9')).toEqual([SHA256]);
     expect(await found(SHA256.slice(20, 36))).toEqual([]);
-    for (const match of await searchFuzzy(store.db, SHA256.slice(0, 12))) expect(match.similarity).toBeGreaterThan(0);
+    for (const match of await fuzzy(SHA256.slice(0, 12))) expect(match.similarity).toBeGreaterThan(0);
   });
 
   it('plans the fuzzy statements on the partial indexes', async () => {

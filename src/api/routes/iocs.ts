@@ -10,8 +10,7 @@ import { parseIoc, refang } from '../../ioc/index.js';
 import type { Db } from '../../store/db.js';
 import {
   countRecords,
-  searchExact,
-  searchFuzzy,
+  searcher,
   streamCsvRecords,
   streamIndicatorIds,
   streamRecords,
@@ -31,6 +30,8 @@ import {
 } from '../schemas.js';
 
 export const FEED_META = { feed_version: '1.0', source: 'SOC Defenders' } as const;
+/** FEED_META's members as JSON text: "feed_version":...,"source":... */
+export const FEED_META_JSON = JSON.stringify(FEED_META).slice(1, -1);
 
 export interface IocRoutesOptions {
   db: Db;
@@ -54,6 +55,11 @@ function pageLinks(request: FastifyRequest, publicUrl: string | undefined, q: Re
     ...(offset + limit < total && { next: at(offset + limit) }),
     ...(offset > 0 && { prev: at(Math.max(0, offset - limit)) }),
   };
+}
+
+/** A body that is JSON text already, sent as it is (the route's response schema documents it). */
+function sendJsonText(reply: FastifyReply, body: string) {
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 /** Streams a body made of string pieces; nothing is held whole in memory. */
@@ -102,6 +108,7 @@ async function* stixBody(db: Db, q: ResolvedQuery) {
 
 export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, { db, publicUrl }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const search = searcher(db);
 
   app.get(
     '/iocs',
@@ -172,43 +179,30 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         response: { 200: SearchResponse, ...AUTHENTICATED_ERRORS },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const started = performance.now();
       const { q } = request.query;
       const includeRelated = request.query.include_related ?? true;
       const parsed = parseIoc(q);
       const normalized = parsed.ok ? parsed.ioc.normalized : refang(q).trim().toLowerCase();
-      const exact = await searchExact(db, normalized, includeRelated);
-      let matches = exact.matches.map((row) => toIocRecord(row));
-      let matchType: 'exact' | 'fuzzy' | 'none' = matches.length > 0 ? 'exact' : 'none';
-      if (matches.length === 0 && normalized.length >= 3) {
-        // A piece of URL is looked for as it was typed: the scheme normalizing gave it is in no
-        // value that merely contains the piece (https://..., or a longer host).
-        const piece = parsed.ok && parsed.ioc.notes.includes('url_scheme_added') ? normalized.replace(/^http:\/\//, '') : normalized;
-        matches = (await searchFuzzy(db, piece)).map(({ record, similarity }) => ({ ...toIocRecord(record), similarity }));
-        if (matches.length > 0) matchType = 'fuzzy';
-      }
-      const related = exact.related.map((row) => toIocRecord(row));
-      return {
-        meta: { generated_at: new Date().toISOString(), ...FEED_META },
-        data: {
-          // Only an exact match is a finding; fuzzy candidates are suggestions (match_type says which).
-          found: matchType === 'exact',
-          query: q,
-          detected_type: parsed.ok ? parsed.ioc.type : null,
-          normalized,
-          normalization_notes: parsed.ok ? parsed.ioc.notes : [],
-          ...(!parsed.ok && { detection_note: parsed.reason }),
-          match_type: matchType,
-          matches,
-          relatedIOCs: related,
-          meta: {
-            total_matches: matches.length,
-            related_count: related.length,
-            search_time_ms: Math.round(performance.now() - started),
-          },
-        },
-      };
+      // The trigram fallback looks for a piece of URL as it was typed: the scheme normalizing
+      // gave it is in no value that merely contains the piece (https://..., or a longer host).
+      const piece = parsed.ok && parsed.ioc.notes.includes('url_scheme_added') ? normalized.replace(/^http:\/\//, '') : normalized;
+      const fuzzy = normalized.length >= 3 ? piece : undefined;
+      const { matchType, matches, related } = await search({ value: normalized, fuzzy, related: includeRelated });
+      // The records come as JSON text (the database writes them): the body is written around them,
+      // in the order of SearchResponse, rather than parsed, built as objects and serialized again.
+      const json = JSON.stringify;
+      const meta = `{"generated_at":"${new Date().toISOString()}",${FEED_META_JSON}}`;
+      const data =
+        // Only an exact match is a finding; fuzzy candidates are suggestions (match_type says which).
+        `{"found":${matchType === 'exact'},"query":${json(q)},"detected_type":${json(parsed.ok ? parsed.ioc.type : null)},` +
+        `"normalized":${json(normalized)},"normalization_notes":${json(parsed.ok ? parsed.ioc.notes : [])},` +
+        (parsed.ok ? '' : `"detection_note":${json(parsed.reason)},`) +
+        `"match_type":"${matchType}","matches":[${matches.join(',')}],"relatedIOCs":[${related.join(',')}],` +
+        `"meta":{"total_matches":${matches.length},"related_count":${related.length},` +
+        `"search_time_ms":${Math.round(performance.now() - started)}}}`;
+      return sendJsonText(reply, `{"meta":${meta},"data":${data}}`);
     },
   );
 

@@ -3,10 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../errors.js';
 import { AuthQuery, AUTHENTICATED_ERRORS, StatsResponse } from '../schemas.js';
 import type { StatsCache } from '../stats-cache.js';
-import { FEED_META } from './iocs.js';
-
-// "feed_version":...,"source":...
-const FEED_META_JSON = JSON.stringify(FEED_META).slice(1, -1);
+import { FEED_META_JSON } from './iocs.js';
 
 export const statsRoutes: FastifyPluginAsync<{ stats: StatsCache }> = async (app, { stats }) => {
   app.get(
