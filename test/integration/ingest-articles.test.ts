@@ -3,10 +3,10 @@
 // fetched leaves the article with its summary and says why in the run's rejected rows.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSource } from '../../src/ingest/pipeline.js';
-import { BACKENDS, FIXTURES, openTestStore, type TestStore } from '../helpers.js';
-import { FakeUpstream, fakeSource, fastRun, serve, status } from './ingest-upstream.js';
+import { BACKENDS, FIXTURES } from '../helpers.js';
+import { fakeSource, type FakeUpstream, fastRun, serve, status, storeAndUpstream } from './ingest-upstream.js';
 
 const ADVISORY = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'advisories', 'aa25-141a.expected.json'), 'utf8')) as {
   title: string;
@@ -27,32 +27,23 @@ function summaryOnlyFeed(upstream: FakeUpstream): string {
 }
 
 describe.each(BACKENDS)('articles with only a summary in the feed, on %s', (backend) => {
-  let store: TestStore;
-  let upstream: FakeUpstream;
-  beforeAll(async () => {
-    store = await openTestStore(backend);
-    upstream = await FakeUpstream.start();
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    await store?.close();
-  });
+  const bed = storeAndUpstream(backend);
 
   it('fetches the page, stores its readable text and the IOCs it lists', async () => {
-    const source = await fakeSource(store.db, upstream, 'rss', { category: 'government' });
-    upstream.on(source.path, serve(summaryOnlyFeed(upstream), { contentType: 'application/rss+xml' }));
-    upstream.on('/advisories/aa25-141a', serve(ADVISORY_PAGE, { contentType: 'text/html; charset=utf-8' }));
-    upstream.on('/advisories/gone', status(404));
+    const source = await fakeSource(bed.store.db, bed.upstream, 'rss', { category: 'government' });
+    bed.upstream.on(source.path, serve(summaryOnlyFeed(bed.upstream), { contentType: 'application/rss+xml' }));
+    bed.upstream.on('/advisories/aa25-141a', serve(ADVISORY_PAGE, { contentType: 'text/html; charset=utf-8' }));
+    bed.upstream.on('/advisories/gone', status(404));
 
-    const summary = await runSource(store.db, source, fastRun({ fetchArticlePages: true }));
+    const summary = await runSource(bed.store.db, source, fastRun({ fetchArticlePages: true }));
     expect(summary.outcome).toBe('ok');
     expect(summary.articles).toBe(2);
-    expect(upstream.requestsTo('/advisories/aa25-141a')).toHaveLength(1);
+    expect(bed.upstream.requestsTo('/advisories/aa25-141a')).toHaveLength(1);
     expect(summary.rejectedSamples).toEqual([
-      expect.objectContaining({ at: upstream.url('/advisories/gone'), reason: expect.stringMatching(/^article page not fetched: 404/) }),
+      expect.objectContaining({ at: bed.upstream.url('/advisories/gone'), reason: expect.stringMatching(/^article page not fetched: 404/) }),
     ]);
 
-    const articles = await store.db.query<{ title: string; url: string; summary: string; content: string }>(
+    const articles = await bed.store.db.query<{ title: string; url: string; summary: string; content: string }>(
       'select title, url, summary, content from articles where source_id = $1 order by title',
       [source.id],
     );
@@ -64,22 +55,22 @@ describe.each(BACKENDS)('articles with only a summary in the feed, on %s', (back
     expect(advisory!.content.length).toBeGreaterThan(10 * SUMMARY.length);
     expect(advisory!.content).toContain('alfathdoor');
 
-    const stored = await store.db.query<{ type: string; value: string; origin: string; article_url: string }>(
+    const stored = await bed.store.db.query<{ type: string; value: string; origin: string; article_url: string }>(
       `select s.type, i.value, s.origin, a.url as article_url
        from sightings s join indicators i on i.id = s.indicator_id join articles a on a.id = s.article_id
        where s.source_id = $1`,
       [source.id],
     );
     expect(new Set(stored.map((r) => r.origin))).toEqual(new Set(['article']));
-    expect(new Set(stored.map((r) => r.article_url))).toEqual(new Set([upstream.url('/advisories/aa25-141a')]));
+    expect(new Set(stored.map((r) => r.article_url))).toEqual(new Set([bed.upstream.url('/advisories/aa25-141a')]));
     const found = new Set(stored.map((r) => `${r.type} ${r.value}`));
     const listed = ADVISORY.expected_iocs.filter((ioc) => found.has(`${ioc.type} ${ioc.value}`));
     // Nearly every IOC the advisory lists (the extractor's recall is measured by npm run bench).
     expect(listed.length).toBeGreaterThanOrEqual(Math.floor(ADVISORY.expected_iocs.length * 0.9));
 
     // Known articles are not fetched again.
-    const again = await runSource(store.db, source, fastRun({ fetchArticlePages: true }));
+    const again = await runSource(bed.store.db, source, fastRun({ fetchArticlePages: true }));
     expect(again.articles).toBe(0);
-    expect(upstream.requestsTo('/advisories/aa25-141a')).toHaveLength(1);
+    expect(bed.upstream.requestsTo('/advisories/aa25-141a')).toHaveLength(1);
   });
 });

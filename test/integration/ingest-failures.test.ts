@@ -2,30 +2,30 @@
 // rate limits, a missing or rejected credential, no answer, a cut-off, malformed or oversized
 // body): a failed run is recorded with the cause in words, the source's health says so, and
 // nothing of the failed run is stored. Credentials never reach a run record, an error or a log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runSource, type RunOptions } from '../../src/ingest/pipeline.js';
 import { logRun } from '../../src/ingest/scheduler.js';
 import { syncSourceCatalogue } from '../../src/ingest/setup.js';
 import { createLogger } from '../../src/logger.js';
 import { findSource, listSourceStatus } from '../../src/store/sources.js';
-import { BACKENDS, LogCapture, openTestStore, type TestStore } from '../helpers.js';
+import { BACKENDS, LogCapture } from '../helpers.js';
 import {
-  FEODO_CSV,
-  FEODO_JSON,
-  FakeUpstream,
-  THREATFOX_JSON,
   fakeSource,
   fastRun,
+  FEODO_CSV,
+  FEODO_JSON,
   fixture,
+  type Handler,
   hang,
   runsOf,
   serve,
   serveFixture,
   sourceCounts,
   status,
+  storeAndUpstream,
   storedState,
+  THREATFOX_JSON,
   truncated,
-  type Handler,
 } from './ingest-upstream.js';
 
 interface FailureCase {
@@ -132,36 +132,27 @@ const FAILURES: FailureCase[] = [
 ];
 
 describe.each(BACKENDS)('ingestion failures on %s', (backend) => {
-  let store: TestStore;
-  let upstream: FakeUpstream;
-  beforeAll(async () => {
-    store = await openTestStore(backend);
-    upstream = await FakeUpstream.start();
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    await store?.close();
-  });
+  const bed = storeAndUpstream(backend);
 
   it.each(FAILURES)('$what: a failed run with the cause in words, nothing stored', async (c) => {
-    const source = await fakeSource(store.db, upstream, c.kind);
-    upstream.on(source.path, ...c.handlers);
-    const before = await storedState(store.db);
+    const source = await fakeSource(bed.store.db, bed.upstream, c.kind);
+    bed.upstream.on(source.path, ...c.handlers);
+    const before = await storedState(bed.store.db);
 
-    const summary = await runSource(store.db, source, c.options ?? fastRun());
+    const summary = await runSource(bed.store.db, source, c.options ?? fastRun());
 
     const expected = c.error(source.name);
     expect(summary.outcome).toBe('failed');
     expect(summary.error).toMatch(expected);
     expect(summary.httpStatus ?? null).toBe(c.httpStatus);
-    expect(upstream.requestsTo(source.path)).toHaveLength(c.attempts);
+    expect(bed.upstream.requestsTo(source.path)).toHaveLength(c.attempts);
     // The failure is recorded as a run, with its cause.
-    const runs = await runsOf(store.db, source.id);
+    const runs = await runsOf(bed.store.db, source.id);
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ outcome: 'failed', http_status: c.httpStatus, new: 0, updated: 0, parsed: 0 });
     expect(runs[0]!.error).toMatch(expected);
     // One failure: degraded, and the reason quotes the cause.
-    const stored = (await findSource(store.db, source.name))!;
+    const stored = (await findSource(bed.store.db, source.name))!;
     expect(stored.health).toBe('degraded');
     expect(stored.health_reason).toBe(`the last run failed: ${summary.error}`);
     expect(stored.consecutive_failures).toBe(1);
@@ -169,26 +160,26 @@ describe.each(BACKENDS)('ingestion failures on %s', (backend) => {
     expect(stored.etag).toBeNull();
     expect(summary).toMatchObject({ health: 'degraded', healthReason: stored.health_reason });
     // Nothing of the run is stored.
-    expect(await sourceCounts(store.db, source.id)).toEqual({ sightings: 0, articles: 0 });
-    expect(await storedState(store.db)).toEqual(before);
+    expect(await sourceCounts(bed.store.db, source.id)).toEqual({ sightings: 0, articles: 0 });
+    expect(await storedState(bed.store.db)).toEqual(before);
   });
 
   it('retries a 429 and a 503, then stores the feed as if nothing had happened', async () => {
-    const source = await fakeSource(store.db, upstream, 'feodo-json');
-    upstream.on(source.path, status(429, 'rate limited'), status(503), serveFixture(FEODO_JSON));
-    const summary = await runSource(store.db, source, fastRun({ fetch: { attempts: 3, backoffMs: 5 } }));
-    expect(upstream.requestsTo(source.path)).toHaveLength(3);
+    const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
+    bed.upstream.on(source.path, status(429, 'rate limited'), status(503), serveFixture(FEODO_JSON));
+    const summary = await runSource(bed.store.db, source, fastRun({ fetch: { attempts: 3, backoffMs: 5 } }));
+    expect(bed.upstream.requestsTo(source.path)).toHaveLength(3);
     expect(summary).toMatchObject({ outcome: 'ok', httpStatus: 200, fetched: 5, parsed: 5, new: 5, updated: 0, health: 'healthy' });
-    expect(await runsOf(store.db, source.id)).toEqual([expect.objectContaining({ outcome: 'ok', http_status: 200, error: null, new: 5 })]);
-    expect(await sourceCounts(store.db, source.id)).toEqual({ sightings: 5, articles: 0 });
-    expect((await findSource(store.db, source.name))!).toMatchObject({ health: 'healthy', health_reason: null, consecutive_failures: 0 });
+    expect(await runsOf(bed.store.db, source.id)).toEqual([expect.objectContaining({ outcome: 'ok', http_status: 200, error: null, new: 5 })]);
+    expect(await sourceCounts(bed.store.db, source.id)).toEqual({ sightings: 5, articles: 0 });
+    expect((await findSource(bed.store.db, source.name))!).toMatchObject({ health: 'healthy', health_reason: null, consecutive_failures: 0 });
   });
 
   it('a source that is not there: 404 in words, not retried', async () => {
-    const source = await fakeSource(store.db, upstream, 'feodo-json');
-    upstream.on(source.path, status(404));
-    const summary = await runSource(store.db, source, fastRun({ fetch: { attempts: 3, backoffMs: 5 } }));
-    expect(upstream.requestsTo(source.path)).toHaveLength(1);
+    const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
+    bed.upstream.on(source.path, status(404));
+    const summary = await runSource(bed.store.db, source, fastRun({ fetch: { attempts: 3, backoffMs: 5 } }));
+    expect(bed.upstream.requestsTo(source.path)).toHaveLength(1);
     expect(summary.error).toBe(`404 from ${source.name}: not found (has the feed moved?)`);
   });
 
@@ -199,9 +190,9 @@ describe.each(BACKENDS)('ingestion failures on %s', (backend) => {
     let path: string;
 
     beforeAll(async () => {
-      await syncSourceCatalogue(store.db);
+      await syncSourceCatalogue(bed.store.db);
       path = '/threatfox/export/json/recent/';
-      await store.db.query(`update sources set url = $1 where name = 'ThreatFox'`, [upstream.url(path)]);
+      await bed.store.db.query(`update sources set url = $1 where name = 'ThreatFox'`, [bed.upstream.url(path)]);
       logs = new LogCapture();
       log = createLogger({ logLevel: 'debug' }, logs.stream);
     });
@@ -216,47 +207,47 @@ describe.each(BACKENDS)('ingestion failures on %s', (backend) => {
     };
 
     async function runThreatfox(env: Record<string, string | undefined>) {
-      upstream.on(path, threatfox);
-      const source = (await findSource(store.db, 'ThreatFox'))!;
+      bed.upstream.on(path, threatfox);
+      const source = (await findSource(bed.store.db, 'ThreatFox'))!;
       expect(source).toMatchObject({ auth_header: 'Auth-Key', auth_env: 'ABUSECH_AUTH_KEY' });
-      const summary = await runSource(store.db, source, fastRun({ env, fetch: { attempts: 3, backoffMs: 5 } }));
+      const summary = await runSource(bed.store.db, source, fastRun({ env, fetch: { attempts: 3, backoffMs: 5 } }));
       logRun(log, summary);
       return { summary, source };
     }
 
     /** Everything a user or an operator could read about the source and its runs. */
     async function everythingRecorded(sourceId: number): Promise<string> {
-      const rows = await store.db.query(
+      const rows = await bed.store.db.query(
         `select (select json_agg(r) from source_runs r where r.source_id = $1) as runs,
                 (select row_to_json(s) from sources s where s.id = $1) as source`,
         [sourceId],
       );
-      return JSON.stringify(rows) + JSON.stringify(await listSourceStatus(store.db));
+      return JSON.stringify(rows) + JSON.stringify(await listSourceStatus(bed.store.db));
     }
 
     it('without ABUSECH_AUTH_KEY: "401 from ThreatFox: Auth-Key missing (set ABUSECH_AUTH_KEY)", not retried', async () => {
-      const requestsBefore = upstream.requestsTo(path).length;
+      const requestsBefore = bed.upstream.requestsTo(path).length;
       const { summary, source } = await runThreatfox({});
-      const requests = upstream.requestsTo(path).slice(requestsBefore);
+      const requests = bed.upstream.requestsTo(path).slice(requestsBefore);
       expect(requests).toHaveLength(1);
       expect(requests[0]!.headers['auth-key']).toBeUndefined();
       expect(summary).toMatchObject({ outcome: 'failed', httpStatus: 401, error: '401 from ThreatFox: Auth-Key missing (set ABUSECH_AUTH_KEY)' });
-      const stored = (await findSource(store.db, 'ThreatFox'))!;
+      const stored = (await findSource(bed.store.db, 'ThreatFox'))!;
       expect(stored.health).toBe('degraded');
       expect(stored.health_reason).toBe('the last run failed: 401 from ThreatFox: Auth-Key missing (set ABUSECH_AUTH_KEY)');
-      expect(await sourceCounts(store.db, source.id)).toEqual({ sightings: 0, articles: 0 });
+      expect(await sourceCounts(bed.store.db, source.id)).toEqual({ sightings: 0, articles: 0 });
       const warning = logs.lines.find((line) => line.source === 'ThreatFox' && line.outcome === 'failed');
       expect(warning).toMatchObject({ level: 40, error: '401 from ThreatFox: Auth-Key missing (set ABUSECH_AUTH_KEY)' });
     });
 
     it('with a wrong key: "Auth-Key rejected", and the key is sent but never recorded or logged', async () => {
       const wrong = `${SECRET}-wrong`;
-      const requestsBefore = upstream.requestsTo(path).length;
+      const requestsBefore = bed.upstream.requestsTo(path).length;
       const { summary, source } = await runThreatfox({ ABUSECH_AUTH_KEY: wrong });
-      expect(upstream.requestsTo(path).slice(requestsBefore)[0]!.headers['auth-key']).toBe(wrong);
+      expect(bed.upstream.requestsTo(path).slice(requestsBefore)[0]!.headers['auth-key']).toBe(wrong);
       expect(summary.error).toBe('401 from ThreatFox: Auth-Key rejected (check ABUSECH_AUTH_KEY)');
       // Two failures in a row now.
-      expect((await findSource(store.db, 'ThreatFox'))!).toMatchObject({
+      expect((await findSource(bed.store.db, 'ThreatFox'))!).toMatchObject({
         health: 'error',
         health_reason: 'the last 2 runs failed: 401 from ThreatFox: Auth-Key rejected (check ABUSECH_AUTH_KEY)',
       });
@@ -267,10 +258,10 @@ describe.each(BACKENDS)('ingestion failures on %s', (backend) => {
 
     it('with the right key: the feed is stored, health is no longer error, and the key appears nowhere', async () => {
       const { summary, source } = await runThreatfox({ ABUSECH_AUTH_KEY: SECRET });
-      expect(upstream.requests.at(-1)!.headers['auth-key']).toBe(SECRET);
+      expect(bed.upstream.requests.at(-1)!.headers['auth-key']).toBe(SECRET);
       expect(summary).toMatchObject({ outcome: 'ok', httpStatus: 200, fetched: 1000 });
       expect(summary.new).toBeGreaterThan(900);
-      expect((await findSource(store.db, 'ThreatFox'))!.health).not.toBe('error');
+      expect((await findSource(bed.store.db, 'ThreatFox'))!.health).not.toBe('error');
       expect(JSON.stringify(summary)).not.toContain(SECRET);
       expect(await everythingRecorded(source.id)).not.toContain(SECRET);
       expect(logs.raw.join('\n')).not.toContain(SECRET);

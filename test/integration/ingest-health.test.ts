@@ -3,15 +3,15 @@
 // failure → error after failures in a row → back once it succeeds again; and degraded when a
 // feed stops producing new IOCs for longer than its stale_after. Records stored before a
 // failure stay as they were.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSource, type RunSummary } from '../../src/ingest/pipeline.js';
-import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
+import { BACKENDS } from '../helpers.js';
 import {
-  FEODO_JSON,
-  FakeUpstream,
   fakeSource,
   fastRun,
+  FEODO_JSON,
   fixture,
+  type Handler,
   reload,
   runsOf,
   serve,
@@ -19,27 +19,18 @@ import {
   sourceCounts,
   status,
   steppingClock,
+  storeAndUpstream,
   storedState,
-  type Handler,
 } from './ingest-upstream.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 describe.each(BACKENDS)('feed health on %s', (backend) => {
-  let store: TestStore;
-  let upstream: FakeUpstream;
-  beforeAll(async () => {
-    store = await openTestStore(backend);
-    upstream = await FakeUpstream.start();
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    await store?.close();
-  });
+  const bed = storeAndUpstream(backend);
 
   it('healthy → degraded (one failure) → error (failures in a row) → degraded while failures are recent → healthy', async () => {
-    const source = await fakeSource(store.db, upstream, 'feodo-json');
+    const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
     const name = source.name;
     const clock = steppingClock(new Date('2026-07-24T12:00:00Z'));
     const t0 = Date.parse('2026-07-24T12:00:00Z');
@@ -47,20 +38,20 @@ describe.each(BACKENDS)('feed health on %s', (backend) => {
     let minute = 0;
     /** One run, ten minutes after the last, with the upstream answering `handler`. */
     const runWith = async (handler: Handler): Promise<RunSummary> => {
-      upstream.on(source.path, handler);
+      bed.upstream.on(source.path, handler);
       clock.set(new Date(t0 + minute * MINUTE));
       minute += 10;
-      return runSource(store.db, await reload(store.db, source), fastRun({ now: clock.now }));
+      return runSource(bed.store.db, await reload(bed.store.db, source), fastRun({ now: clock.now }));
     };
     const state = async () => {
-      const row = await reload(store.db, source);
+      const row = await reload(bed.store.db, source);
       return { health: row.health, reason: row.health_reason, failures: row.consecutive_failures };
     };
 
     expect(await runWith(ok)).toMatchObject({ outcome: 'ok', new: 5, health: 'healthy', healthReason: null });
     expect(await state()).toEqual({ health: 'healthy', reason: null, failures: 0 });
     expect(await runWith(ok)).toMatchObject({ outcome: 'ok', new: 0, updated: 5, health: 'healthy' });
-    const stored = await storedState(store.db);
+    const stored = await storedState(bed.store.db);
 
     // One failure after successes: degraded, with the cause.
     await runWith(status(500, 'Internal Server Error'));
@@ -75,8 +66,8 @@ describe.each(BACKENDS)('feed health on %s', (backend) => {
       failures: 3,
     });
     // What the source had stored before it failed is still there, unchanged.
-    expect(await storedState(store.db)).toEqual(stored);
-    expect(await sourceCounts(store.db, source.id)).toEqual({ sightings: 5, articles: 0 });
+    expect(await storedState(bed.store.db)).toEqual(stored);
+    expect(await sourceCounts(bed.store.db, source.id)).toEqual({ sightings: 5, articles: 0 });
 
     // It succeeds again: no longer error; degraded while failures are among its last five runs,
     // with the latest cause and when it was.
@@ -95,32 +86,32 @@ describe.each(BACKENDS)('feed health on %s', (backend) => {
     expect(await runWith(ok)).toMatchObject({ outcome: 'ok', health: 'healthy', healthReason: null });
     expect(await state()).toEqual({ health: 'healthy', reason: null, failures: 0 });
 
-    expect((await runsOf(store.db, source.id)).map((r) => r.outcome)).toEqual([
+    expect((await runsOf(bed.store.db, source.id)).map((r) => r.outcome)).toEqual([
       'ok', 'ok', 'failed', 'failed', 'failed', 'ok', 'ok', 'ok', 'ok', 'ok',
     ]);
-    const last = await reload(store.db, source);
+    const last = await reload(bed.store.db, source);
     expect(last.last_success_at!.getTime()).toBeGreaterThanOrEqual(t0 + 90 * MINUTE);
   });
 
   it('a 304 ends a streak of failures: it counts as a successful run', async () => {
-    const source = await fakeSource(store.db, upstream, 'feodo-json');
+    const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
     const clock = steppingClock(new Date('2026-07-24T12:00:00Z'));
-    upstream.on(source.path, status(502), status(502), serveFixture(FEODO_JSON, { etag: '"x"' }), serveFixture(FEODO_JSON, { etag: '"x"' }));
-    for (let i = 0; i < 4; i++) await runSource(store.db, await reload(store.db, source), fastRun({ now: clock.now }));
-    expect((await runsOf(store.db, source.id)).map((r) => r.outcome)).toEqual(['failed', 'failed', 'ok', 'not_modified']);
-    expect(await reload(store.db, source)).toMatchObject({ health: 'degraded', consecutive_failures: 0 });
+    bed.upstream.on(source.path, status(502), status(502), serveFixture(FEODO_JSON, { etag: '"x"' }), serveFixture(FEODO_JSON, { etag: '"x"' }));
+    for (let i = 0; i < 4; i++) await runSource(bed.store.db, await reload(bed.store.db, source), fastRun({ now: clock.now }));
+    expect((await runsOf(bed.store.db, source.id)).map((r) => r.outcome)).toEqual(['failed', 'failed', 'ok', 'not_modified']);
+    expect(await reload(bed.store.db, source)).toMatchObject({ health: 'degraded', consecutive_failures: 0 });
   });
 
   it('degraded when a feed brings nothing new for longer than its stale_after, healthy when it does again', async () => {
-    const source = await fakeSource(store.db, upstream, 'feodo-json', { staleAfterSeconds: 3600 });
+    const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json', { staleAfterSeconds: 3600 });
     const full = fixture(FEODO_JSON);
     const firstThree = JSON.stringify((JSON.parse(full) as unknown[]).slice(0, 3), null, 4);
     const t0 = Date.parse('2026-07-24T12:00:00Z');
     const clock = steppingClock(new Date(t0));
     const runAt = async (offsetMs: number, handler: Handler) => {
-      upstream.on(source.path, handler);
+      bed.upstream.on(source.path, handler);
       clock.set(new Date(t0 + offsetMs));
-      return runSource(store.db, await reload(store.db, source), fastRun({ now: clock.now }));
+      return runSource(bed.store.db, await reload(bed.store.db, source), fastRun({ now: clock.now }));
     };
 
     expect(await runAt(0, serve(firstThree))).toMatchObject({ outcome: 'ok', new: 3, health: 'healthy' });
@@ -129,7 +120,7 @@ describe.each(BACKENDS)('feed health on %s', (backend) => {
     // Two hours on, still nothing new: degraded, saying for how long.
     const stale = await runAt(2 * HOUR, serve(firstThree));
     expect(stale).toMatchObject({ outcome: 'ok', new: 0, health: 'degraded', healthReason: 'nothing new for 2 h (expected within 60 min)' });
-    expect(await reload(store.db, source)).toMatchObject({ health: 'degraded', health_reason: 'nothing new for 2 h (expected within 60 min)' });
+    expect(await reload(bed.store.db, source)).toMatchObject({ health: 'degraded', health_reason: 'nothing new for 2 h (expected within 60 min)' });
     // A 304 brings nothing new either.
     expect(await runAt(3 * HOUR, serve(firstThree, { etag: '"same"' }))).toMatchObject({ health: 'degraded' });
     expect(await runAt(4 * HOUR, serve(firstThree, { etag: '"same"' }))).toMatchObject({
@@ -139,6 +130,6 @@ describe.each(BACKENDS)('feed health on %s', (backend) => {
     });
     // The feed moves on: two new entries, healthy again.
     expect(await runAt(5 * HOUR, serve(full))).toMatchObject({ outcome: 'ok', new: 2, updated: 3, health: 'healthy', healthReason: null });
-    expect((await reload(store.db, source)).last_new_at!.toISOString()).toBe(new Date(t0 + 5 * HOUR + 1000).toISOString());
+    expect((await reload(bed.store.db, source)).last_new_at!.toISOString()).toBe(new Date(t0 + 5 * HOUR + 1000).toISOString());
   });
 });

@@ -1,18 +1,15 @@
 // runSource against a fake upstream serving the real feed files: what a run stores and
 // reports, conditional requests (ETag / Last-Modified, 304), idempotent re-ingestion, and a
 // ThreatFox ip:port kept as an ipv4 record with its port.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSource } from '../../src/ingest/pipeline.js';
 import { listSourceStatus } from '../../src/store/sources.js';
-import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
+import { BACKENDS } from '../helpers.js';
 import {
   CISA_RSS,
-  FEODO_JSON,
-  FakeUpstream,
-  THREATFOX_JSON,
-  URLHAUS_CSV,
   fakeSource,
   fastRun,
+  FEODO_JSON,
   fixture,
   reload,
   runsOf,
@@ -20,7 +17,10 @@ import {
   serveFixture,
   sourceCounts,
   status,
+  storeAndUpstream,
   storedState,
+  THREATFOX_JSON,
+  URLHAUS_CSV,
 } from './ingest-upstream.js';
 
 interface SightingRow {
@@ -41,19 +41,10 @@ interface SightingRow {
 }
 
 describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
-  let store: TestStore;
-  let upstream: FakeUpstream;
-  beforeAll(async () => {
-    store = await openTestStore(backend);
-    upstream = await FakeUpstream.start();
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    await store?.close();
-  });
+  const bed = storeAndUpstream(backend);
 
   const sightingsOf = (sourceId: number) =>
-    store.db.query<SightingRow>(
+    bed.store.db.query<SightingRow>(
       `select s.id, s.indicator_id, i.value, s.type, s.confidence, s.first_seen, s.last_seen, s.extracted_at, s.tags,
          s.ports, s.context, s.reference_url, s.origin, s.article_id
        from sightings s join indicators i on i.id = s.indicator_id where s.source_id = $1 order by s.id`,
@@ -61,16 +52,16 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
     );
 
   const indicatorsOf = (sourceId: number) =>
-    store.db.query<Record<string, unknown>>(
+    bed.store.db.query<Record<string, unknown>>(
       `select i.* from indicators i where i.id in (select indicator_id from sightings where source_id = $1) order by i.id`,
       [sourceId],
     );
 
   describe('a run and its summary', () => {
     it('stores each row of a feed and reports the counts in the summary, the run record and the source status', async () => {
-      const source = await fakeSource(store.db, upstream, 'feodo-json');
-      upstream.on(source.path, serveFixture(FEODO_JSON, { contentType: 'application/json' }));
-      const summary = await runSource(store.db, source, fastRun());
+      const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
+      bed.upstream.on(source.path, serveFixture(FEODO_JSON, { contentType: 'application/json' }));
+      const summary = await runSource(bed.store.db, source, fastRun());
       expect(summary).toMatchObject({
         source: source.name,
         outcome: 'ok',
@@ -86,7 +77,7 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
         health: 'healthy',
         healthReason: null,
       });
-      expect(await runsOf(store.db, source.id)).toEqual([
+      expect(await runsOf(bed.store.db, source.id)).toEqual([
         { outcome: 'ok', http_status: 200, error: null, fetched: 5, parsed: 5, new: 5, updated: 0, suppressed: 0, rejected: 0, articles: 0, bytes: summary.bytes },
       ]);
       const rows = await sightingsOf(source.id);
@@ -96,7 +87,7 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
       expect(qakbot.tags).toEqual(expect.arrayContaining(['qakbot', 'botnet_cc']));
       expect(qakbot.first_seen.toISOString()).toBe('2025-12-30T13:56:31.000Z');
 
-      const status = (await listSourceStatus(store.db)).find((s) => s.id === source.id)!;
+      const status = (await listSourceStatus(bed.store.db)).find((s) => s.id === source.id)!;
       expect(status).toMatchObject({ health: 'healthy', health_reason: null, consecutive_failures: 0 });
       expect(status.last_run).toMatchObject({ outcome: 'ok', http_status: 200, fetched: 5, parsed: 5, new: 5, updated: 0, rejected: 0 });
       expect(status.last_success_at).toBeInstanceOf(Date);
@@ -104,12 +95,12 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
     });
 
     it('counts a URLhaus CSV with its comment banner: every row one url record', async () => {
-      const source = await fakeSource(store.db, upstream, 'urlhaus-csv');
-      upstream.on(source.path, serveFixture(URLHAUS_CSV, { contentType: 'text/csv' }));
-      const summary = await runSource(store.db, source, fastRun());
+      const source = await fakeSource(bed.store.db, bed.upstream, 'urlhaus-csv');
+      bed.upstream.on(source.path, serveFixture(URLHAUS_CSV, { contentType: 'text/csv' }));
+      const summary = await runSource(bed.store.db, source, fastRun());
       expect(summary).toMatchObject({ outcome: 'ok', fetched: 78, parsed: 78, rejected: 0 });
-      expect(summary.new).toBe((await sourceCounts(store.db, source.id)).sightings);
-      const [row] = await store.db.query<{ n: number; types: string[] }>(
+      expect(summary.new).toBe((await sourceCounts(bed.store.db, source.id)).sightings);
+      const [row] = await bed.store.db.query<{ n: number; types: string[] }>(
         'select count(*)::int as n, array_agg(distinct type) as types from sightings where source_id = $1',
         [source.id],
       );
@@ -119,9 +110,9 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
 
   describe('a ThreatFox ip:port', () => {
     it('becomes an ipv4 record whose port is kept in sightings.ports; several ports of one address are merged', async () => {
-      const source = await fakeSource(store.db, upstream, 'threatfox-json');
-      upstream.on(source.path, serveFixture(THREATFOX_JSON, { contentType: 'application/json' }));
-      const summary = await runSource(store.db, source, fastRun());
+      const source = await fakeSource(bed.store.db, bed.upstream, 'threatfox-json');
+      bed.upstream.on(source.path, serveFixture(THREATFOX_JSON, { contentType: 'application/json' }));
+      const summary = await runSource(bed.store.db, source, fastRun());
       expect(summary).toMatchObject({ outcome: 'ok', fetched: 1000 });
       const rows = await sightingsOf(source.id);
       expect(rows).toHaveLength(summary.new!);
@@ -136,7 +127,7 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
       expect(multi[0]!.ports).toEqual([22, 80, 443, 3389]);
       // No value keeps its ":port", and no record has the type ip:port.
       expect(rows.filter((r) => r.type === 'ipv4' && r.value.includes(':'))).toEqual([]);
-      const [ipPortRecords] = await store.db.query<{ n: number }>(
+      const [ipPortRecords] = await bed.store.db.query<{ n: number }>(
         `select count(*)::int as n from sightings where source_id = $1 and type = 'ipv4' and cardinality(ports) > 0`,
         [source.id],
       );
@@ -148,74 +139,74 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
   describe('conditional requests', () => {
     it('sends If-None-Match and If-Modified-Since on the next run; a 304 is not_modified and changes nothing', async () => {
       const lastModified = 'Fri, 24 Jul 2026 13:50:06 GMT';
-      const source = await fakeSource(store.db, upstream, 'feodo-json');
-      upstream.on(source.path, serveFixture(FEODO_JSON, { etag: '"feodo-20260724"', lastModified }));
+      const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
+      bed.upstream.on(source.path, serveFixture(FEODO_JSON, { etag: '"feodo-20260724"', lastModified }));
 
-      const first = await runSource(store.db, source, fastRun());
+      const first = await runSource(bed.store.db, source, fastRun());
       expect(first).toMatchObject({ outcome: 'ok', new: 5 });
-      const afterFirst = await reload(store.db, source);
+      const afterFirst = await reload(bed.store.db, source);
       expect(afterFirst).toMatchObject({ etag: '"feodo-20260724"', last_modified: lastModified });
-      expect(upstream.requestsTo(source.path)[0]!.headers['if-none-match']).toBeUndefined();
-      const before = await storedState(store.db);
+      expect(bed.upstream.requestsTo(source.path)[0]!.headers['if-none-match']).toBeUndefined();
+      const before = await storedState(bed.store.db);
 
-      const second = await runSource(store.db, afterFirst, fastRun());
-      const request = upstream.requestsTo(source.path)[1]!;
+      const second = await runSource(bed.store.db, afterFirst, fastRun());
+      const request = bed.upstream.requestsTo(source.path)[1]!;
       expect(request.headers['if-none-match']).toBe('"feodo-20260724"');
       expect(request.headers['if-modified-since']).toBe(lastModified);
       expect(second).toMatchObject({ outcome: 'not_modified', httpStatus: 304, health: 'healthy' });
       expect(second.new ?? 0).toBe(0);
-      expect(await storedState(store.db)).toEqual(before);
-      expect((await runsOf(store.db, source.id)).map((r) => [r.outcome, r.http_status, r.new, r.updated])).toEqual([
+      expect(await storedState(bed.store.db)).toEqual(before);
+      expect((await runsOf(bed.store.db, source.id)).map((r) => [r.outcome, r.http_status, r.new, r.updated])).toEqual([
         ['ok', 200, 5, 0],
         ['not_modified', 304, 0, 0],
       ]);
-      const afterSecond = await reload(store.db, source);
+      const afterSecond = await reload(bed.store.db, source);
       expect(afterSecond).toMatchObject({ etag: '"feodo-20260724"', last_modified: lastModified, health: 'healthy', consecutive_failures: 0 });
       expect(afterSecond.last_run_at!.getTime()).toBeGreaterThanOrEqual(afterFirst.last_run_at!.getTime());
     });
 
     it('uses Last-Modified alone when the server sends no ETag', async () => {
       const lastModified = 'Mon, 18 Aug 2026 16:17:08 GMT';
-      const source = await fakeSource(store.db, upstream, 'urlhaus-csv');
-      upstream.on(source.path, serveFixture(URLHAUS_CSV, { lastModified }));
-      await runSource(store.db, source, fastRun());
-      const second = await runSource(store.db, await reload(store.db, source), fastRun());
-      const request = upstream.requestsTo(source.path)[1]!;
+      const source = await fakeSource(bed.store.db, bed.upstream, 'urlhaus-csv');
+      bed.upstream.on(source.path, serveFixture(URLHAUS_CSV, { lastModified }));
+      await runSource(bed.store.db, source, fastRun());
+      const second = await runSource(bed.store.db, await reload(bed.store.db, source), fastRun());
+      const request = bed.upstream.requestsTo(source.path)[1]!;
       expect(request.headers['if-none-match']).toBeUndefined();
       expect(request.headers['if-modified-since']).toBe(lastModified);
       expect(second.outcome).toBe('not_modified');
     });
 
     it('keeps the old validators when a run fails, so a changed feed that failed is fetched again in full', async () => {
-      const source = await fakeSource(store.db, upstream, 'feodo-json');
+      const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
       const full = fixture(FEODO_JSON);
       const firstThree = JSON.stringify((JSON.parse(full) as unknown[]).slice(0, 3), null, 4);
       // Version 1 (the first three entries); then version 2 comes out, first cut short, then whole.
-      upstream.on(
+      bed.upstream.on(
         source.path,
         serve(firstThree, { etag: '"v1"' }),
         serve(full.slice(0, 700), { etag: '"v2"' }),
         serve(full, { etag: '"v2"' }),
       );
-      expect(await runSource(store.db, source, fastRun())).toMatchObject({ outcome: 'ok', new: 3 });
-      const failed = await runSource(store.db, await reload(store.db, source), fastRun());
+      expect(await runSource(bed.store.db, source, fastRun())).toMatchObject({ outcome: 'ok', new: 3 });
+      const failed = await runSource(bed.store.db, await reload(bed.store.db, source), fastRun());
       expect(failed.outcome).toBe('failed');
-      expect(await reload(store.db, source)).toMatchObject({ etag: '"v1"' });
-      const third = await runSource(store.db, await reload(store.db, source), fastRun());
-      expect(upstream.requestsTo(source.path)[2]!.headers['if-none-match']).toBe('"v1"');
+      expect(await reload(bed.store.db, source)).toMatchObject({ etag: '"v1"' });
+      const third = await runSource(bed.store.db, await reload(bed.store.db, source), fastRun());
+      expect(bed.upstream.requestsTo(source.path)[2]!.headers['if-none-match']).toBe('"v1"');
       expect(third).toMatchObject({ outcome: 'ok', new: 2, updated: 3 });
-      expect(await reload(store.db, source)).toMatchObject({ etag: '"v2"' });
-      expect(await sourceCounts(store.db, source.id)).toEqual({ sightings: 5, articles: 0 });
+      expect(await reload(bed.store.db, source)).toMatchObject({ etag: '"v2"' });
+      expect(await sourceCounts(bed.store.db, source.id)).toEqual({ sightings: 5, articles: 0 });
     });
 
     it('a 304 after a failure still counts as a success for health', async () => {
-      const source = await fakeSource(store.db, upstream, 'feodo-json');
-      upstream.on(source.path, serveFixture(FEODO_JSON, { etag: '"e"' }), status(500), serveFixture(FEODO_JSON, { etag: '"e"' }));
-      await runSource(store.db, source, fastRun());
-      expect((await runSource(store.db, await reload(store.db, source), fastRun())).outcome).toBe('failed');
-      const third = await runSource(store.db, await reload(store.db, source), fastRun());
+      const source = await fakeSource(bed.store.db, bed.upstream, 'feodo-json');
+      bed.upstream.on(source.path, serveFixture(FEODO_JSON, { etag: '"e"' }), status(500), serveFixture(FEODO_JSON, { etag: '"e"' }));
+      await runSource(bed.store.db, source, fastRun());
+      expect((await runSource(bed.store.db, await reload(bed.store.db, source), fastRun())).outcome).toBe('failed');
+      const third = await runSource(bed.store.db, await reload(bed.store.db, source), fastRun());
       expect(third.outcome).toBe('not_modified');
-      expect(await reload(store.db, source)).toMatchObject({ consecutive_failures: 0 });
+      expect(await reload(bed.store.db, source)).toMatchObject({ consecutive_failures: 0 });
       expect(third.health).not.toBe('error');
     });
   });
@@ -226,19 +217,19 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
       ['urlhaus-csv', URLHAUS_CSV],
       ['feodo-json', FEODO_JSON],
     ])('the same %s file ingested twice changes nothing but last_seen, and the second run reports 0 new', async (kind, file) => {
-      const source = await fakeSource(store.db, upstream, kind);
-      upstream.on(source.path, serveFixture(file));
-      const first = await runSource(store.db, source, fastRun());
+      const source = await fakeSource(bed.store.db, bed.upstream, kind);
+      bed.upstream.on(source.path, serveFixture(file));
+      const first = await runSource(bed.store.db, source, fastRun());
       expect(first.outcome).toBe('ok');
       expect(first.new).toBeGreaterThan(0);
       const rowsBefore = await sightingsOf(source.id);
       const indicatorsBefore = await indicatorsOf(source.id);
-      const countsBefore = await storedState(store.db);
+      const countsBefore = await storedState(bed.store.db);
 
-      const second = await runSource(store.db, await reload(store.db, source), fastRun());
+      const second = await runSource(bed.store.db, await reload(bed.store.db, source), fastRun());
       expect(second).toMatchObject({ outcome: 'ok', new: 0, updated: first.new, fetched: first.fetched, parsed: first.parsed });
       const rowsAfter = await sightingsOf(source.id);
-      const countsAfter = await storedState(store.db);
+      const countsAfter = await storedState(bed.store.db);
       expect(countsAfter.indicators.rows).toBe(countsBefore.indicators.rows);
       expect(countsAfter.sightings.rows).toBe(countsBefore.sightings.rows);
       // Every column as it was, but last_seen, which may only move forward.
@@ -251,24 +242,24 @@ describe.each(BACKENDS)('ingestion pipeline on %s', (backend) => {
     });
 
     it('an RSS feed read twice stores each article and its IOCs once', async () => {
-      const source = await fakeSource(store.db, upstream, 'rss', { category: 'government' });
-      upstream.on(source.path, serveFixture(CISA_RSS, { contentType: 'application/rss+xml' }));
-      const first = await runSource(store.db, source, fastRun());
+      const source = await fakeSource(bed.store.db, bed.upstream, 'rss', { category: 'government' });
+      bed.upstream.on(source.path, serveFixture(CISA_RSS, { contentType: 'application/rss+xml' }));
+      const first = await runSource(bed.store.db, source, fastRun());
       expect(first).toMatchObject({ outcome: 'ok', articles: 5, fetched: 5 });
       expect(first.new).toBeGreaterThan(0);
-      const countsBefore = await sourceCounts(store.db, source.id);
+      const countsBefore = await sourceCounts(bed.store.db, source.id);
       expect(countsBefore.articles).toBe(5);
-      const articleRows = await store.db.query<{ origin: string; n: number }>(
+      const articleRows = await bed.store.db.query<{ origin: string; n: number }>(
         `select origin, count(*)::int as n from sightings where source_id = $1 group by origin`,
         [source.id],
       );
       expect(articleRows).toEqual([{ origin: 'article', n: first.new }]);
-      const before = await storedState(store.db);
+      const before = await storedState(bed.store.db);
 
-      const second = await runSource(store.db, await reload(store.db, source), fastRun());
+      const second = await runSource(bed.store.db, await reload(bed.store.db, source), fastRun());
       expect(second).toMatchObject({ outcome: 'ok', articles: 0, new: 0 });
-      expect(await sourceCounts(store.db, source.id)).toEqual(countsBefore);
-      expect(await storedState(store.db)).toEqual(before);
+      expect(await sourceCounts(bed.store.db, source.id)).toEqual(countsBefore);
+      expect(await storedState(bed.store.db)).toEqual(before);
     });
   });
 });

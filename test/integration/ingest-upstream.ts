@@ -8,7 +8,25 @@ import path from 'node:path';
 import type { RunOptions } from '../../src/ingest/pipeline.js';
 import type { Db, Queryable } from '../../src/store/db.js';
 import { addSource, findSource, type SourceDefinition, type SourceRow } from '../../src/store/sources.js';
-import { FIXTURES } from '../helpers.js';
+import { afterAll, beforeAll } from 'vitest';
+import { FIXTURES, openTestStore, type Backend, type TestStore } from '../helpers.js';
+
+/**
+ * A store on `backend` and a fake upstream, for the tests of one describe block: opened before
+ * them, closed after (read `store` and `upstream` inside the tests, once they are open).
+ */
+export function storeAndUpstream(backend: Backend): { store: TestStore; upstream: FakeUpstream } {
+  const bed = {} as { store: TestStore; upstream: FakeUpstream };
+  beforeAll(async () => {
+    bed.store = await openTestStore(backend);
+    bed.upstream = await FakeUpstream.start();
+  });
+  afterAll(async () => {
+    await bed.upstream?.close();
+    await bed.store?.close();
+  });
+  return bed;
+}
 
 export interface SeenRequest {
   path: string;
