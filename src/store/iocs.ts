@@ -54,11 +54,17 @@ const RECORD_COLUMNS = `s.id, s.type, i.value, s.confidence,
 // context included, in the order of its response schema): no row of sixteen columns to parse,
 // no object to build and serialize again, for the API's busiest request. (Not for a list of
 // thousands: there the database's JSON costs it more than it saves.)
-const RECORD_JSON = `json_build_object('id', s.id, 'type', s.type, 'value', i.value, 'confidence', s.confidence,
-    'first_seen', socd_iso(s.first_seen), 'last_seen', socd_iso(s.last_seen),
-    'source', json_build_object('article_id', s.article_id, 'article_title', a.title, 'article_url', a.url,
-      'reference_url', s.reference_url, 'feed_name', src.name, 'category', src.category, 'origin', s.origin),
-    'context', s.context, 'tags', s.tags, 'mitre_techniques', s.mitre_techniques)::text as json`;
+// Written piece by piece (json_build_object costs PostgreSQL about a third more a record):
+// strings go through to_json, for its escaping; ids, times and the words a check constraint
+// allows need none; and as concat drops a null, a nullable member writes its null itself.
+const orNull = (expression: string) => `coalesce(to_json(${expression})::text, 'null')`;
+const RECORD_JSON = `concat('{"id":"', s.id, '","type":', to_json(s.type), ',"value":', to_json(i.value),
+    ',"confidence":"', s.confidence, '","first_seen":"', socd_iso(s.first_seen), '","last_seen":"', socd_iso(s.last_seen),
+    '","source":{"article_id":', ${orNull('s.article_id')}, ',"article_title":', ${orNull('a.title')},
+    ',"article_url":', ${orNull('a.url')}, ',"reference_url":', ${orNull('s.reference_url')},
+    ',"feed_name":', to_json(src.name), ',"category":', to_json(src.category), ',"origin":"', s.origin,
+    '"},"context":', ${orNull('s.context')}, ',"tags":', to_json(s.tags), ',"mitre_techniques":', to_json(s.mitre_techniques),
+    '}') as json`;
 
 const RECORD_JOINS = `from sightings s
   join indicators i on i.id = s.indicator_id
@@ -328,27 +334,34 @@ const SEARCH_EXACT = `select q.n::int as n, m.json, m.indicator_id, m.article_id
 
 // For each search ($1 and $2, several at once, with the search's place in them): up to 10 other
 // IOCs from its articles (a comma-separated list), not its indicators (the same). Each
-// indicator's best record (highest confidence, then newest), the best first. They are chosen on
-// a few narrow columns (an article has dozens of records), and only the 10 chosen are joined and
-// formatted. Run only for the searches whose matches come from an article (most come from
-// feeds): with the matches, in one statement, it cost every search a third more.
+// indicator's best record (highest confidence, then newest), the best first. An article lists an
+// IOC once (one record per indicator, source and article; an article has one source), so the 10
+// best IOCs of all its articles are among the 10 best records of each: those come straight off
+// the index sightings_related, in its order (0005_related_index.sql: the rank expression is the
+// index's, word for word), and only they are read, joined and formatted. Run only for the
+// searches whose matches come from an article (most come from feeds): with the matches, in one
+// statement, it cost every search a third more.
+const RELATED_RANK = `case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end`;
 const SEARCH_RELATED = `select q.n::int as n, r.json
   from unnest((select $1::text[]), (select $2::text[])) with ordinality q(articles, indicators, n)
   cross join lateral (
-    select ${RECORD_JSON}, c.rank, c.extracted_at, c.id
+    select ${RECORD_JSON}, s.rank, s.extracted_at, s.id
     from (
-      select id, rank, extracted_at from (
-        select distinct on (s.indicator_id) s.id,
-          case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end as rank, s.extracted_at
-        from sightings s
-        where s.article_id = any(string_to_array(q.articles, ',')::uuid[])
-          and s.indicator_id <> all(string_to_array(q.indicators, ',')::uuid[])
-        order by s.indicator_id, rank, s.extracted_at desc
-      ) best
+      select * from (
+        select distinct on (best.indicator_id) best.*
+        from unnest(string_to_array(q.articles, ',')::uuid[]) article(id)
+        cross join lateral (
+          select s.*, ${RELATED_RANK} as rank
+          from sightings s
+          where s.article_id = article.id and s.indicator_id <> all(string_to_array(q.indicators, ',')::uuid[])
+          order by ${RELATED_RANK}, s.extracted_at desc, s.id
+          limit ${MAX_RELATED}
+        ) best
+        order by best.indicator_id, best.rank, best.extracted_at desc, best.id
+      ) per_indicator
       order by rank, extracted_at desc, id
       limit ${MAX_RELATED}
-    ) c
-    join sightings s on s.id = c.id
+    ) s
     join indicators i on i.id = s.indicator_id
     join sources src on src.id = s.source_id
     left join articles a on a.id = s.article_id
@@ -461,7 +474,7 @@ async function fuzzyMatches(db: Queryable, q: string): Promise<string[]> {
   let rows = await db.query<Row>(hashes ? SEARCH_SUBSTRING_OR_HASH : SEARCH_SUBSTRING, params);
   if (rows.length === 0) rows = await db.query<Row>(SEARCH_SIMILAR, [q]);
   // The record's last member, then the similarity (rounded as JSON.stringify would write it).
-  return rows.map((row) => `${row.json.slice(0, -1)}, "similarity" : ${JSON.stringify(Math.round(Number(row.similarity) * 1000) / 1000)}}`);
+  return rows.map((row) => `${row.json.slice(0, -1)},"similarity":${JSON.stringify(Math.round(Number(row.similarity) * 1000) / 1000)}}`);
 }
 
 export type Search = (lookup: SearchLookup) => Promise<SearchResult>;

@@ -1,12 +1,19 @@
 // GET /api/v1/iocs/search as a client reads it (../shared/spec/iocs-search.md): the exact stage
 // on the normalized value (whatever form the value is pasted in), every record of a match, the
 // related IOCs of its article, the trigram fallback, and the errors.
+import crypto from 'node:crypto';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SearchResponse } from '../../src/api/schemas.js';
+import { indicatorId, parseIoc, recordId } from '../../src/ioc/index.js';
+import type { Confidence } from '../../src/ioc/types.js';
+import { upsertArticle } from '../../src/store/articles.js';
+import { upsertRecords, type NewRecord } from '../../src/store/iocs.js';
+import type { SourceRef } from '../../src/store/sources.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import {
+  ADVISORY,
   CISA_SOURCE,
   CSV_INJECTION_SOURCE,
   IPV6_SOURCE,
@@ -336,6 +343,99 @@ describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
     expect(missing.request_id).toBe('triage-7');
   });
 });
+
+// A value two articles report, each with IOCs of its own and some in common, at confidences and
+// times that interleave (an IOC has the same confidence in both): the related IOCs are each indicator once, by its best record (highest
+// confidence, then newest, then id), the ten best of both articles, as a model ranks them here.
+describe.each(BACKENDS)('related IOCs of a value two articles report, on %s', (backend) => {
+  let store: TestStore;
+  let t: TestApp;
+  const CONFIDENCES: Confidence[] = ['high', 'medium', 'low'];
+  const RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
+  interface Stored {
+    id: string;
+    indicator: string;
+    confidence: Confidence;
+    extractedAt: number;
+  }
+  const stored: Stored[] = [];
+  const iocs = ADVISORY.expected_iocs.slice(0, 22).map((ioc) => {
+    const parsed = parseIoc(ioc.as_written);
+    if (!parsed.ok) throw new Error(`${ioc.as_written}: ${parsed.reason}`);
+    return parsed.ioc;
+  });
+  const searched = iocs[0]!;
+
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    const now = Date.now();
+    // Article one lists the searched value and IOCs 1-14; article two the value and IOCs 8-21.
+    const articles = [
+      { source: 'Vendor research', category: 'research', listed: [0, ...range(1, 15)], minutes: (i: number) => (i * 7) % 11 },
+      { source: 'National CERT', category: 'government', listed: [0, ...range(8, 22)], minutes: (i: number) => (i * 5) % 13 },
+    ];
+    for (const [n, article] of articles.entries()) {
+      const [source] = await store.db.query<SourceRef>(
+        `insert into sources (name, kind, category) values ($1, 'rss', $2) returning id, name, category`,
+        [article.source, article.category],
+      );
+      const articleId = await upsertArticle(store.db, {
+        id: crypto.randomUUID(),
+        sourceId: source!.id,
+        title: `${article.source} on ${searched.normalized}`,
+        url: `https://example.org/${n}`,
+      });
+      const records: NewRecord[] = article.listed.map((i) => ({
+        ioc: iocs[i]!,
+        confidence: CONFIDENCES[i % 3]!,
+        firstSeen: new Date(now),
+        lastSeen: new Date(now),
+        articleId,
+      }));
+      await upsertRecords(store.db, source!, 'article', records);
+      for (const [k, i] of article.listed.entries()) {
+        const ioc = iocs[i]!;
+        const indicator = indicatorId(ioc.type, ioc.normalized);
+        stored.push({ id: recordId(indicator, article.source, articleId), indicator, confidence: records[k]!.confidence, extractedAt: now - article.minutes(i) * 60_000 });
+      }
+    }
+    await store.db.query(
+      `update sightings set extracted_at = t.at from unnest($1::uuid[], $2::timestamptz[]) t(id, at) where sightings.id = t.id`,
+      [stored.map((r) => r.id), stored.map((r) => new Date(r.extractedAt).toISOString())],
+    );
+    t = await startTestApp(store);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  it('gives each IOC once, by its best record, the ten best of both articles in order', async () => {
+    const before = (a: Stored, b: Stored) => RANK[a.confidence] - RANK[b.confidence] || b.extractedAt - a.extractedAt || (a.id < b.id ? -1 : 1);
+    const best = new Map<string, Stored>();
+    for (const record of stored) {
+      const held = best.get(record.indicator);
+      if (record.indicator !== indicatorId(searched.type, searched.normalized) && (!held || before(record, held) < 0)) best.set(record.indicator, record);
+    }
+    const expected = [...best.values()].sort(before).slice(0, 10);
+    // The model's answer draws on both articles, and on IOCs they share, of the same confidence
+    // in both: one record of each must give way to the other.
+    expect(new Set(expected.map((r) => stored.indexOf(r) < 15))).toEqual(new Set([true, false]));
+    expect(expected.filter((r) => stored.filter((s) => s.indicator === r.indicator).length === 2).length).toBeGreaterThan(1);
+
+    const res = await get(t.app, `/api/v1/iocs/search?q=${encodeURIComponent(searched.value)}`, await t.key('pro'));
+    expect(res.statusCode, res.body).toBe(200);
+    const data = (res.json() as SearchBody).data;
+    expect(data.matches).toHaveLength(2);
+    expect(data.relatedIOCs.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+    expect(data.relatedIOCs.map((r) => r.confidence)).toEqual(expected.map((r) => r.confidence));
+    expect(data.meta.related_count).toBe(10);
+  });
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
 
 /** Fuzzy matches: each with its similarity, best first. */
 function expectRanked(matches: ApiRecord[]): void {
