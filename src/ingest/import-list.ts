@@ -1,11 +1,12 @@
 // `socd import`: an operator's own IOC list into the store, all of it in one transaction.
-import type { Category, Confidence } from '../ioc/types.js';
+import type { Category, Confidence, Origin } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
+import { linkableArticles } from '../store/articles.js';
 import type { Db } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/iocs.js';
 import { ensureImportSource } from '../store/sources.js';
 import { refreshStats } from '../store/stats.js';
-import { parseIocList, type ParsedList, type RejectedRow } from './parsers/ioc-list.js';
+import { parseIocList, type ListRow, type ParsedList, type RejectedRow } from './parsers/ioc-list.js';
 
 export interface ImportOptions {
   /** Overrides the source each row names; default "import". */
@@ -24,6 +25,8 @@ export interface ImportSummary {
   updated: number;
   /** Values on the warning list (benign or reserved), stored below high confidence. */
   suppressed: number;
+  /** Records naming an article this store does not have: stored without the link. */
+  unlinked: number;
   rejected: RejectedRow[];
   sources: string[];
 }
@@ -34,43 +37,58 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
   const parsed = parseIocList(text);
   const now = options.now ?? new Date();
   // Group by the source each row goes to: the --source given, or the one the row names.
-  const groups = new Map<string, { category: Category; records: NewRecord[] }>();
+  const groups = new Map<string, { category: Category; rows: ListRow[] }>();
   for (const row of parsed.rows) {
     const name = options.source ?? row.sourceName ?? 'import';
-    const category = options.category ?? row.category ?? 'threat-intel';
     let group = groups.get(name);
-    if (!group) groups.set(name, (group = { category, records: [] }));
-    group.records.push({
-      ioc: row.ioc,
-      confidence: row.confidence ?? options.confidence ?? 'medium',
-      firstSeen: row.firstSeen ?? row.lastSeen ?? now,
-      lastSeen: row.lastSeen ?? row.firstSeen ?? now,
-      context: row.context,
-      tags: row.tags,
-      mitreTechniques: row.mitreTechniques,
-      // As for feed records (pipeline.ts): a benign or reserved value is never high confidence.
-      suppressedReason: warningFor(row.ioc.type, row.ioc.normalized) ?? null,
-    });
+    if (!group) groups.set(name, (group = { category: options.category ?? row.category ?? 'threat-intel', rows: [] }));
+    group.rows.push(row);
   }
   const counts = await db.transaction(async (tx) => {
-    let inserted = 0;
-    let updated = 0;
+    const counts = { inserted: 0, updated: 0, suppressed: 0, unlinked: 0 };
     for (const [name, group] of groups) {
       const source = await ensureImportSource(tx, name, group.category);
-      for (let i = 0; i < group.records.length; i += BATCH) {
-        const result = await upsertRecords(tx, source, 'import', group.records.slice(i, i + BATCH));
-        inserted += result.inserted;
-        updated += result.updated;
+      const articles = await linkableArticles(tx, source.id, group.rows.flatMap((row) => (row.article ? [row.article] : [])));
+      // One upsert a batch of one origin: what the export said, but a record whose article this
+      // store does not have (a CSV carries only its id) is kept without it, as the operator's own.
+      const byOrigin = new Map<Origin, NewRecord[]>();
+      for (const row of group.rows) {
+        const articleId = row.article && articles.has(row.article.id) ? row.article.id : null;
+        if (row.article && !articleId) counts.unlinked++;
+        const origin = articleId ? 'article' : row.origin === 'article' ? 'import' : (row.origin ?? 'import');
+        // As for feed records (pipeline.ts): a benign or reserved value is never high confidence.
+        const suppressedReason = warningFor(row.ioc.type, row.ioc.normalized) ?? null;
+        if (suppressedReason) counts.suppressed++;
+        let batch = byOrigin.get(origin);
+        if (!batch) byOrigin.set(origin, (batch = []));
+        batch.push({
+          ioc: row.ioc,
+          confidence: row.confidence ?? options.confidence ?? 'medium',
+          firstSeen: row.firstSeen ?? row.lastSeen ?? now,
+          lastSeen: row.lastSeen ?? row.firstSeen ?? now,
+          context: row.context,
+          tags: row.tags,
+          mitreTechniques: row.mitreTechniques,
+          referenceUrl: row.referenceUrl,
+          articleId,
+          suppressedReason,
+        });
+      }
+      for (const [origin, records] of byOrigin) {
+        for (let i = 0; i < records.length; i += BATCH) {
+          const result = await upsertRecords(tx, source, origin, records.slice(i, i + BATCH));
+          counts.inserted += result.inserted;
+          counts.updated += result.updated;
+        }
       }
     }
-    return { inserted, updated };
+    return counts;
   });
   if (groups.size > 0) await refreshStats(db);
   return {
     format: parsed.format,
     read: parsed.rows.length + parsed.rejected.length,
     ...counts,
-    suppressed: [...groups.values()].reduce((n, group) => n + group.records.filter((r) => r.suppressedReason).length, 0),
     rejected: parsed.rejected,
     sources: [...groups.keys()],
   };

@@ -42,3 +42,28 @@ export async function existingArticleUrls(db: Queryable, urls: string[]): Promis
   const rows = await db.query<{ url: string }>(SELECT_KNOWN_URLS, [urls]);
   return new Set(rows.map((row) => row.url));
 }
+
+// An imported list names articles by id, and a JSON export also gives their title and URL.
+// Those described in full are stored if new (an id or URL already taken is left as it is);
+// a record may then link only an article of its own source: an article has one source.
+const INSERT_LISTED_ARTICLES = `insert into articles (id, source_id, title, url)
+  select id, $1, title, url from unnest($2::uuid[], $3::text[], $4::text[]) as a (id, title, url)
+  on conflict do nothing`;
+const SELECT_SOURCE_ARTICLES = `select id from articles where source_id = $1 and id = any($2::uuid[])`;
+
+export interface ListedArticle {
+  id: string;
+  title?: string;
+  url?: string;
+}
+
+/** Stores the fully described articles of one source; returns the ids among `articles` it has. */
+export async function linkableArticles(db: Queryable, sourceId: number, articles: ListedArticle[]): Promise<Set<string>> {
+  if (articles.length === 0) return new Set();
+  const described = [...new Map(articles.filter((a) => a.title && a.url).map((a) => [a.id, a])).values()];
+  if (described.length > 0) {
+    await db.query(INSERT_LISTED_ARTICLES, [sourceId, described.map((a) => a.id), described.map((a) => a.title), described.map((a) => a.url)]);
+  }
+  const rows = await db.query<{ id: string }>(SELECT_SOURCE_ARTICLES, [sourceId, [...new Set(articles.map((a) => a.id))]]);
+  return new Set(rows.map((row) => row.id));
+}

@@ -154,6 +154,21 @@ describe('socd CLI on an embedded store', () => {
     );
   });
 
+  it('import: says which records name an article the store does not have', async () => {
+    // A CSV export's row of an article's record: the CSV gives the article's id only.
+    const csv =
+      'id,type,value,confidence,first_seen,last_seen,source_article,source_feed,category,tags\r\n' +
+      'a1b2c3d4-0000-5000-8000-000000000001,cve,CVE-2023-23397,high,2025-05-21T00:00:00Z,2025-05-21T00:00:00Z,' +
+      '6f1c1a52-3c1e-4b7e-9d55-0d0f5c1e2a10,CISA Cybersecurity Advisories,government,apt28\r\n';
+    const result = await socd(['import', '-'], csv);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      'Read 1 csv rows from -.\nImported into CISA Cybersecurity Advisories: 1 new, 0 updated.\n' +
+        '1 name an article this store does not have (a CSV gives only its id): stored without it. ' +
+        'The JSON export carries the articles.\n',
+    );
+  });
+
   it('import: refuses a source name that exists with another category', async () => {
     const result = await socd(['import', '-', '--source', 'Pasted', '--category', 'news'], 'another-domain.example-bad.com\n');
     expect(result.code).toBe(1);
@@ -181,7 +196,8 @@ describe('socd CLI on an embedded store', () => {
       ]);
       expect(row!.n).toBe(1);
       const [records] = await db.query<{ n: number }>('select count(*)::int as n from sightings');
-      expect(records!.n).toBe(59);
+      // 55 of the operator's list, 4 from standard input, 1 CSV row.
+      expect(records!.n).toBe(60);
     } finally {
       await db.close();
     }

@@ -60,6 +60,9 @@ function parseStrictCsv(body: string): string[][] {
   }) as string[][];
 }
 
+const byFirstCell = (x: string[], y: string[]) => (x[0]! < y[0]! ? -1 : 1);
+const byRecordId = (x: ApiRecord, y: ApiRecord) => (x.id < y.id ? -1 : 1);
+
 describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
   let store: TestStore;
   let t: TestApp;
@@ -424,56 +427,88 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       expect(parseStrictCsv((await get(t.app, '/api/v1/iocs?format=csv&industry=finance', pro)).body)).toEqual([CSV_HEADER]);
     });
 
-    it('imports back into a fresh store unchanged (csv and json)', async () => {
+    it('imports back into a fresh store unchanged (json whole; csv whole where the store has the articles)', async () => {
       const csv = (await get(t.app, '/api/v1/iocs?format=csv&limit=10000', pro)).body;
       const json = (await get(t.app, '/api/v1/iocs?limit=10000', pro)).body;
-      const originalRows = parseStrictCsv(csv).slice(1);
-      const originalRecords = (JSON.parse(json) as ListBody).data;
-      /** The record an article's record comes back as: its article does not travel in a list. */
-      const withoutArticle = (id: string) => {
-        const model = byId.get(id)!;
-        return model.articleId ? recordId(model.indicatorId, model.source, null) : id;
-      };
+      const originalRows = parseStrictCsv(csv).slice(1).sort(byFirstCell);
+      const originalRecords = (JSON.parse(json) as ListBody).data.sort(byRecordId);
+      const articleRecords = seeded.records.filter((r) => r.articleId).length;
+      expect(articleRecords).toBeGreaterThan(0);
 
-      // One fresh store, emptied between the two imports (a store costs seconds to open).
+      // One fresh store for the three imports (a store costs seconds to open).
       const fresh = await openTestStore(backend);
       const t2 = await startTestApp(fresh);
       const key = await t2.key('pro');
-      /** Imports `text` into the empty store and reads back what a client would export from it. */
-      async function reimport(text: string, format: 'csv' | 'json') {
-        await fresh.db.query('truncate sightings, indicators, articles, sources restart identity cascade');
+      /** Imports `text`, checks the summary, and reads back what a client would export. */
+      async function reimport(text: string, format: 'csv' | 'json', unlinked: number) {
         const summary = await importIocList(fresh.db, text);
-        expect(summary, format).toMatchObject({ format, read: seeded.records.length, inserted: seeded.records.length, rejected: [] });
+        expect(summary, format).toMatchObject({ format, read: seeded.records.length, inserted: seeded.records.length, unlinked, rejected: [] });
         return {
-          rows: parseStrictCsv((await get(t2.app, '/api/v1/iocs?format=csv&limit=10000', key)).body).slice(1),
-          records: ((await get(t2.app, '/api/v1/iocs?limit=10000', key)).json() as ListBody).data,
+          rows: parseStrictCsv((await get(t2.app, '/api/v1/iocs?format=csv&limit=10000', key)).body).slice(1).sort(byFirstCell),
+          records: ((await get(t2.app, '/api/v1/iocs?limit=10000', key)).json() as ListBody).data.sort(byRecordId),
         };
       }
-      let fromCsv, fromJson;
       try {
-        fromCsv = await reimport(csv, 'csv');
-        fromJson = await reimport(json, 'json');
+        // A CSV names an article by id only: into an empty store, its records come back without
+        // it (and so with the id of a record of no article); every other cell is the same.
+        const withoutArticle = (id: string) => {
+          const model = byId.get(id)!;
+          return model.articleId ? recordId(model.indicatorId, model.source, null) : id;
+        };
+        const fromCsv = await reimport(csv, 'csv', articleRecords);
+        expect(fromCsv.rows).toEqual(
+          originalRows.map((row) => (row[6] === '' ? row : [withoutArticle(row[0]!), ...row.slice(1, 6), '', ...row.slice(7)])).sort(byFirstCell),
+        );
+
+        // The JSON export carries each article (id, title, URL) and each record's origin: all of it comes back.
+        await fresh.db.query('truncate sightings, indicators, articles, sources restart identity cascade');
+        const fromJson = await reimport(json, 'json', 0);
+        expect(fromJson.records).toEqual(originalRecords);
+        expect(fromJson.rows).toEqual(originalRows);
+
+        // The same CSV into a store that has those articles: now every row comes back whole.
+        await fresh.db.query('truncate sightings, indicators restart identity cascade');
+        expect((await reimport(csv, 'csv', 0)).rows).toEqual(originalRows);
       } finally {
         await t2.close();
         await fresh.close();
       }
+    });
 
-      // Every column of every row, the same; an article's record keeps all but its article.
-      const expectedRows = originalRows
-        .map((row) => (row[6] === '' ? row : [withoutArticle(row[0]!), ...row.slice(1, 6), '', ...row.slice(7)]))
-        .sort((x, y) => (x[0]! < y[0]! ? -1 : 1));
-      for (const back of [fromCsv, fromJson]) {
-        expect([...back.rows].sort((x, y) => (x[0]! < y[0]! ? -1 : 1))).toEqual(expectedRows);
+    it('imports an article only with its own source, and rejects a malformed article id or origin', async () => {
+      const fresh = await openTestStore(backend);
+      try {
+        const [record] = (await list('limit=1&type=cve')).data;
+        expect(record!.source.article_id).toBe(seeded.article.id);
+        // Filed under another source (--source), the article is stored there and linked.
+        const moved = await importIocList(fresh.db, JSON.stringify([record]), { source: 'Moved', category: 'government' });
+        expect(moved).toMatchObject({ inserted: 1, unlinked: 0, rejected: [] });
+        // The same article id from a third source is not that source's: the record is kept, unlinked.
+        const other = await importIocList(fresh.db, JSON.stringify([record]), { source: 'Other', category: 'government' });
+        expect(other).toMatchObject({ inserted: 1, unlinked: 1, rejected: [] });
+        // A feed's record keeps its origin (the seed has none: each of its records is an import or an article's).
+        const ops = (await list('limit=10000')).data.find((r) => r.source.feed_name === OPS_SOURCE);
+        const feed = { ...ops!, source: { ...ops!.source, feed_name: 'A feed', origin: 'feed' } };
+        expect(await importIocList(fresh.db, JSON.stringify([feed]))).toMatchObject({ inserted: 1, rejected: [] });
+        const rows = await fresh.db.query<{ name: string; article_id: string | null; origin: string }>(
+          `select src.name, s.article_id, s.origin from sightings s join sources src on src.id = s.source_id order by src.name`,
+        );
+        expect(rows).toEqual([
+          { name: 'A feed', article_id: null, origin: 'feed' },
+          { name: 'Moved', article_id: seeded.article.id, origin: 'article' },
+          { name: 'Other', article_id: null, origin: 'import' },
+        ]);
+        const bad = [
+          { ...record, source: { ...record!.source, article_id: 'not-a-uuid' } },
+          { ...record, source: { ...record!.source, origin: 'rumour' } },
+        ];
+        expect((await importIocList(fresh.db, JSON.stringify(bad))).rejected).toEqual([
+          { at: 1, value: record!.value, reason: 'article id "not-a-uuid" is not a UUID' },
+          { at: 2, value: record!.value, reason: 'origin "rumour" is not one of feed, article, import' },
+        ]);
+      } finally {
+        await fresh.close();
       }
-      // From JSON, what the CSV has no column for comes back too: context and techniques.
-      const expectedRecords = originalRecords.map((record) => ({
-        ...record,
-        id: withoutArticle(record.id),
-        source: { ...record.source, article_id: null, article_title: null, article_url: null, origin: 'import' },
-      }));
-      const byIdAgain = new Map(fromJson.records.map((record) => [record.id, record]));
-      expect(fromJson.records).toHaveLength(expectedRecords.length);
-      for (const record of expectedRecords) expect(byIdAgain.get(record.id), record.value).toEqual(record);
     });
   });
 

@@ -48,6 +48,12 @@ export function registerImport(program: Command): void {
       if (summary.suppressed > 0) {
         out.write(`${summary.suppressed} on the warning list of benign or reserved values: stored at low confidence.\n`);
       }
+      if (summary.unlinked > 0) {
+        out.write(
+          `${summary.unlinked} name an article this store does not have (a CSV gives only its id): stored without it. ` +
+            'The JSON export carries the articles.\n',
+        );
+      }
       if (summary.rejected.length > 0) {
         out.write(`Skipped ${summary.rejected.length} that are not IOCs:\n`);
         for (const r of summary.rejected) out.write(`  line ${r.at}: ${JSON.stringify(r.value)}: ${r.reason}\n`);

@@ -2,15 +2,18 @@
 // an array of records), so that an export imports back unchanged; or bare values, one a line,
 // their type detected. A row that is not an IOC is rejected with its reason, never guessed.
 import { parse as parseCsv } from 'csv-parse/sync';
+import { validate as isUuid } from 'uuid';
 import { restoreFormula } from '../../export/csv.js';
 import { parseIoc } from '../../ioc/index.js';
 import {
   CATEGORIES,
   CONFIDENCES,
+  ORIGINS,
   resolveIocType,
   type Category,
   type Confidence,
   type NormalizedIoc,
+  type Origin,
 } from '../../ioc/types.js';
 
 export interface ListRow {
@@ -24,6 +27,10 @@ export interface ListRow {
   /** The source and category the row itself names (CSV and JSON exports carry them). */
   sourceName?: string;
   category?: Category;
+  /** The record's article: its id (CSV), with its title and URL (JSON). */
+  article?: { id: string; title?: string; url?: string };
+  origin?: Origin;
+  referenceUrl?: string;
 }
 
 export interface RejectedRow {
@@ -67,6 +74,21 @@ function timeOf(raw: unknown, field: string): Date | undefined {
   return date;
 }
 
+function originOf(raw: unknown): Origin | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (!(ORIGINS as readonly unknown[]).includes(raw)) throw new RowError(`origin "${raw}" is not one of ${ORIGINS.join(', ')}`);
+  return raw as Origin;
+}
+
+/** A non-empty string, or undefined. */
+const textOf = (raw: unknown) => (typeof raw === 'string' && raw !== '' ? raw : undefined);
+
+function articleOf(id: unknown, title: unknown, url: unknown): ListRow['article'] {
+  if (id === undefined || id === null || id === '') return undefined;
+  if (typeof id !== 'string' || !isUuid(id)) throw new RowError(`article id "${id}" is not a UUID`);
+  return { id: id.toLowerCase(), title: textOf(title), url: textOf(url) };
+}
+
 function listOf(raw: unknown): string[] {
   if (Array.isArray(raw)) return raw.map(String).filter(Boolean);
   if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
@@ -97,6 +119,9 @@ function rowOf(record: Record<string, unknown>): ListRow {
     mitreTechniques: listOf(record.mitre_techniques),
     sourceName: (record.source_feed ?? source.feed_name) ? String(record.source_feed ?? source.feed_name) : undefined,
     category: categoryOf(record.category ?? source.category),
+    article: articleOf(record.source_article ?? source.article_id, source.article_title, source.article_url),
+    origin: originOf(source.origin),
+    referenceUrl: textOf(source.reference_url),
   };
   if (typeof record.context === 'string' && record.context) row.context = record.context;
   if (row.firstSeen && row.lastSeen && row.lastSeen < row.firstSeen) throw new RowError('last_seen is before first_seen');
