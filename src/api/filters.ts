@@ -44,7 +44,14 @@ export interface ResolvedQuery {
   notices: string[];
 }
 
-export function resolveQuery(query: StixQuery, tier: Tier, now = new Date()): ResolvedQuery {
+/**
+ * What `since` bounds: when a record was stored (the list), or when it was stored or seen again
+ * (STIX: "IOCs added or updated after this time", for incremental exports). Either way no
+ * record stored before the tier's lookback is read.
+ */
+export type SinceBounds = 'stored' | 'stored-or-seen';
+
+export function resolveQuery(query: StixQuery, tier: Tier, sinceBounds: SinceBounds = 'stored', now = new Date()): ResolvedQuery {
   const notices: string[] = [];
   const type = query.type === undefined ? undefined : resolveIocType(query.type);
   let industry;
@@ -88,7 +95,7 @@ export function resolveQuery(query: StixQuery, tier: Tier, now = new Date()): Re
     category: query.category as Category | undefined,
     confidence: query.confidence as Confidence | undefined,
     industry,
-    since,
+    ...(sinceBounds === 'stored-or-seen' && since > earliest ? { since: earliest, changedSince: since } : { since }),
     until,
   };
   return {

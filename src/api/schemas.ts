@@ -53,7 +53,18 @@ export const ListQuery = Type.Object(
 );
 export type ListQuery = Static<typeof ListQuery>;
 
-export const StixQuery = Type.Object(FilterParams, { additionalProperties: false });
+export const StixQuery = Type.Object(
+  {
+    ...FilterParams,
+    since: Type.Optional(
+      TimeParam(
+        'Indicators with a record stored or seen again at or after this time (their `modified`), for incremental ' +
+          'exports; clamped to your tier lookback.',
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type StixQuery = Static<typeof StixQuery>;
 
 export const SearchQuery = Type.Object(

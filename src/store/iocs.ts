@@ -17,6 +17,8 @@ export interface RecordFilters {
   since: Date;
   /** Exclusive upper bound on extracted_at. */
   until?: Date;
+  /** Records stored or seen again (last_seen) since then: STIX's incremental `since`. */
+  changedSince?: Date;
 }
 
 /**
@@ -33,6 +35,7 @@ function filterClause(f: RecordFilters, cursor?: Cursor): { where: string; param
   };
   add(f.since, (p) => `s.extracted_at >= ${p}::timestamptz`);
   if (f.until) add(f.until, (p) => `s.extracted_at < ${p}::timestamptz`);
+  if (f.changedSince) add(f.changedSince, (p) => `(s.extracted_at >= ${p}::timestamptz or s.last_seen >= ${p}::timestamptz)`);
   if (f.type) add(f.type, (p) => `s.type = ${p}`);
   if (f.category) add(f.category, (p) => `s.source_id in (select id from sources where category = ${p})`);
   if (f.confidence) add(f.confidence, (p) => `s.confidence = ${p}`);

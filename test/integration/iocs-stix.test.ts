@@ -2,6 +2,7 @@
 // and 9): Pro only; a bundle valid under the official STIX 2.1 schemas and pattern grammar; the
 // identity first; one object per distinct indicator with a stable id; the list's filters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importIocList } from '../../src/ingest/import-list.js';
 import { indicatorId } from '../../src/ioc/index.js';
 import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import { validateStixBundle } from '../helpers/stix-validate.js';
@@ -186,7 +187,9 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stix on %s', (backend) => {
   it('applies the filters, and limit counts indicators', async () => {
     const ipv6 = await bundle('type=ipv6&confidence=low');
     expect(ofType(ipv6, 'indicator')).toHaveLength(3);
-    expect(ofType(await bundle(`type=ipv6&since=${isoAgo(2 * DAY_MS)}`), 'indicator')).toHaveLength(0);
+    // The three IPv6 records were stored three days ago and are seen now (last_seen): since counts those.
+    expect(ofType(await bundle(`type=ipv6&since=${isoAgo(2 * DAY_MS)}`), 'indicator')).toHaveLength(3);
+    expect(ofType(await bundle(`type=ipv6&since=${isoAgo(-DAY_MS)}`), 'indicator')).toHaveLength(0);
     const advisory = distinct((records) => records.some((r) => r.industries.includes('transportation')));
     for (const industry of ['transportation', 'transportation-systems']) {
       const b = await bundle(`industry=${industry}&limit=10000`);
@@ -204,6 +207,40 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stix on %s', (backend) => {
     const tenIds = [...ofType(five, 'indicator'), ...ofType(next, 'indicator')].map((o) => o.id);
     expect(new Set(tenIds).size).toBe(10);
     expect(ofType(await bundle('type=ipv4&limit=10'), 'indicator').map((o) => o.id)).toEqual(tenIds);
+  });
+
+  it('since gives the indicators added or updated after it: an incremental export', async () => {
+    // A fresh store: two of the operator's values, stored ten days ago and last seen then.
+    const fresh = await openTestStore(backend);
+    const app = await startTestApp(fresh);
+    try {
+      const key = await app.key('pro');
+      const tenDaysAgo = new Date(Date.now() - 10 * DAY_MS);
+      const [a, b] = ['221.132.16.23', 'grace-tung.com'];
+      await importIocList(fresh.db, `${a}\n${b}\n`, { source: 'Ops', now: tenDaysAgo });
+      await fresh.db.query(`update sightings set extracted_at = $1`, [tenDaysAgo]);
+      const lastRun = isoAgo(DAY_MS);
+      const exported = async () => {
+        const res = await get(app.app, `/api/v1/iocs/stix?since=${lastRun}`, key);
+        expect(res.statusCode, res.body).toBe(200);
+        const body = res.json() as Bundle;
+        expect(validateStixBundle(body)).toEqual([]);
+        return ofType(body, 'indicator');
+      };
+      expect(await exported()).toEqual([]);
+
+      // One of them is seen again now: the next export since the last run carries it, newer.
+      await importIocList(fresh.db, `${a}\n`, { source: 'Ops' });
+      const changed = await exported();
+      expect(changed.map((o) => o.name)).toEqual([a]);
+      expect(Date.parse(changed[0]!.modified)).toBeGreaterThanOrEqual(Date.parse(lastRun));
+      // The list's since stays on when a record was stored (iocs-list.md): nothing new there.
+      const list = await get(app.app, `/api/v1/iocs?since=${lastRun}`, key);
+      expect((list.json() as { meta: { total: number } }).meta.total).toBe(0);
+    } finally {
+      await app.close();
+      await fresh.close();
+    }
   });
 
   it('answers application/stix+json when asked for it', async () => {

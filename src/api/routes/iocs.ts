@@ -226,7 +226,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       },
     },
     async (request, reply) => {
-      const q = resolveQuery(request.query, request.apiKey!.tier);
+      const q = resolveQuery(request.query, request.apiKey!.tier, 'stored-or-seen');
       const stixMedia = /application\/stix\+json/i.test(request.headers.accept ?? '');
       const type = stixMedia ? 'application/stix+json;version=2.1' : 'application/json; charset=utf-8';
       return sendStream(reply, type, stixBody(db, q));
