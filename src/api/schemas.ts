@@ -58,8 +58,8 @@ export const StixQuery = Type.Object(
     ...FilterParams,
     since: Type.Optional(
       TimeParam(
-        'Indicators with a record stored or seen again at or after this time (their `modified`), for incremental ' +
-          'exports; clamped to your tier lookback.',
+        'Indicators with a record stored, or seen again, at or after this time: for incremental exports. ' +
+          'Clamped to your tier lookback.',
       ),
     ),
   },
