@@ -45,7 +45,7 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
     group.rows.push(row);
   }
   const counts = await db.transaction(async (tx) => {
-    const counts = { inserted: 0, updated: 0, suppressed: 0, unlinked: 0 };
+    const tally = { inserted: 0, updated: 0, suppressed: 0, unlinked: 0 };
     for (const [name, group] of groups) {
       const source = await ensureImportSource(tx, name, group.category);
       const articles = await linkableArticles(tx, source.id, group.rows.flatMap((row) => (row.article ? [row.article] : [])));
@@ -54,11 +54,11 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
       const byOrigin = new Map<Origin, NewRecord[]>();
       for (const row of group.rows) {
         const articleId = row.article && articles.has(row.article.id) ? row.article.id : null;
-        if (row.article && !articleId) counts.unlinked++;
+        if (row.article && !articleId) tally.unlinked++;
         const origin = articleId ? 'article' : row.origin === 'article' ? 'import' : (row.origin ?? 'import');
         // As for feed records (pipeline.ts): a benign or reserved value is never high confidence.
         const suppressedReason = warningFor(row.ioc.type, row.ioc.normalized) ?? null;
-        if (suppressedReason) counts.suppressed++;
+        if (suppressedReason) tally.suppressed++;
         let batch = byOrigin.get(origin);
         if (!batch) byOrigin.set(origin, (batch = []));
         batch.push({
@@ -77,12 +77,12 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
       for (const [origin, records] of byOrigin) {
         for (let i = 0; i < records.length; i += BATCH) {
           const result = await upsertRecords(tx, source, origin, records.slice(i, i + BATCH));
-          counts.inserted += result.inserted;
-          counts.updated += result.updated;
+          tally.inserted += result.inserted;
+          tally.updated += result.updated;
         }
       }
     }
-    return counts;
+    return tally;
   });
   if (groups.size > 0) await refreshStats(db);
   return {

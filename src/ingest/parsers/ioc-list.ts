@@ -15,6 +15,8 @@ import {
   type NormalizedIoc,
   type Origin,
 } from '../../ioc/types.js';
+import type { ListedArticle } from '../../store/articles.js';
+import { textOf } from './common.js';
 
 export interface ListRow {
   ioc: NormalizedIoc;
@@ -28,7 +30,7 @@ export interface ListRow {
   sourceName?: string;
   category?: Category;
   /** The record's article: its id (CSV), with its title and URL (JSON). */
-  article?: { id: string; title?: string; url?: string };
+  article?: ListedArticle;
   origin?: Origin;
   referenceUrl?: string;
 }
@@ -53,38 +55,26 @@ export class ListFormatError extends Error {
   override name = 'ListFormatError';
 }
 
-function confidenceOf(raw: unknown): Confidence | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const text = String(raw).toLowerCase();
-  if (!(CONFIDENCES as readonly string[]).includes(text)) throw new RowError(`confidence "${raw}" is not one of ${CONFIDENCES.join(', ')}`);
-  return text as Confidence;
-}
+/** An absent cell: no member, null, or an empty CSV cell. */
+const blank = (raw: unknown) => raw === undefined || raw === null || raw === '';
 
-function categoryOf(raw: unknown): Category | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
+/** One of `allowed`, whatever its case. */
+function oneOf<T extends string>(field: string, allowed: readonly T[], raw: unknown): T | undefined {
+  if (blank(raw)) return undefined;
   const text = String(raw).toLowerCase();
-  if (!(CATEGORIES as readonly string[]).includes(text)) throw new RowError(`category "${raw}" is not one of ${CATEGORIES.join(', ')}`);
-  return text as Category;
+  if (!(allowed as readonly string[]).includes(text)) throw new RowError(`${field} "${raw}" is not one of ${allowed.join(', ')}`);
+  return text as T;
 }
 
 function timeOf(raw: unknown, field: string): Date | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (blank(raw)) return undefined;
   const date = new Date(String(raw));
   if (Number.isNaN(date.getTime())) throw new RowError(`${field} "${raw}" is not a date`);
   return date;
 }
 
-function originOf(raw: unknown): Origin | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  if (!(ORIGINS as readonly unknown[]).includes(raw)) throw new RowError(`origin "${raw}" is not one of ${ORIGINS.join(', ')}`);
-  return raw as Origin;
-}
-
-/** A non-empty string, or undefined. */
-const textOf = (raw: unknown) => (typeof raw === 'string' && raw !== '' ? raw : undefined);
-
-function articleOf(id: unknown, title: unknown, url: unknown): ListRow['article'] {
-  if (id === undefined || id === null || id === '') return undefined;
+function articleOf(id: unknown, title: unknown, url: unknown): ListedArticle | undefined {
+  if (blank(id)) return undefined;
   if (typeof id !== 'string' || !isUuid(id)) throw new RowError(`article id "${id}" is not a UUID`);
   return { id: id.toLowerCase(), title: textOf(title), url: textOf(url) };
 }
@@ -98,7 +88,7 @@ function listOf(raw: unknown): string[] {
 function iocOf(value: unknown, type: unknown): NormalizedIoc {
   if (typeof value !== 'string' || value.trim() === '') throw new RowError('no value');
   let expected;
-  if (type !== undefined && type !== null && type !== '') {
+  if (!blank(type)) {
     expected = resolveIocType(String(type));
     if (!expected) throw new RowError(`unknown type "${type}"`);
   }
@@ -112,15 +102,15 @@ function rowOf(record: Record<string, unknown>): ListRow {
   const source = (record.source ?? {}) as Record<string, unknown>;
   const row: ListRow = {
     ioc: iocOf(record.value, record.type),
-    confidence: confidenceOf(record.confidence),
+    confidence: oneOf('confidence', CONFIDENCES, record.confidence),
     firstSeen: timeOf(record.first_seen, 'first_seen'),
     lastSeen: timeOf(record.last_seen, 'last_seen'),
     tags: listOf(record.tags),
     mitreTechniques: listOf(record.mitre_techniques),
     sourceName: (record.source_feed ?? source.feed_name) ? String(record.source_feed ?? source.feed_name) : undefined,
-    category: categoryOf(record.category ?? source.category),
+    category: oneOf('category', CATEGORIES, record.category ?? source.category),
     article: articleOf(record.source_article ?? source.article_id, source.article_title, source.article_url),
-    origin: originOf(source.origin),
+    origin: oneOf('origin', ORIGINS, source.origin),
     referenceUrl: textOf(source.reference_url),
   };
   if (typeof record.context === 'string' && record.context) row.context = record.context;
