@@ -30,6 +30,12 @@ export function buildProgram(): Command {
 
 /** Errors the user can act on are printed as one line; anything else with its stack. */
 export async function run(argv: string[] = process.argv): Promise<void> {
+  // A reader that stops early (`socd extract … | head`) closes the pipe: stop quietly, as Unix
+  // tools do. What a command stores is committed before it prints.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -455,6 +455,15 @@ describe('socd extract on a real advisory', SLOW, () => {
     expect(byValue.get('CVE-2023-23397')).toMatchObject({ type: 'cve', confidence: 'high' });
   });
 
+  it('stops quietly when its reader stops reading (socd extract … | head)', async () => {
+    const child = spawnSocd(['extract', path.join(FIXTURES, 'advisories', 'aa25-141a.html')], {});
+    child.stdout.destroy(); // the reader is gone before the first line: every write meets a closed pipe
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('reads standard input with -, and --min-confidence filters', async () => {
     const result = await runSocd(['extract', '-', '--min-confidence', 'high'], {}, readFixture('advisories/aa25-141a.txt'));
     expect(result).toMatchObject({ code: 0, stderr: '' });
