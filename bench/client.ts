@@ -5,8 +5,6 @@
 // so that a change of load on a shared machine weighs on both alike.
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
@@ -29,11 +27,11 @@ export type Probe =
   | HttpProbe
   /** One statement on the job's database, with each parameter list in turn. */
   | { kind: 'sql'; sql: string; params: unknown[][] }
-  /** COPY (sql) TO STDOUT in CSV, the rows read and dropped (PGlite: to its /dev/blob). */
+  /** COPY (sql) TO STDOUT in CSV, the rows read and dropped. */
   | { kind: 'copy'; sql: string }
   /**
    * The JSON list body built from the rows of `sql` fetched in one go, with the total of its
-   * `meta` counted by `countSql` meanwhile (on PGlite, after: one connection), as the service does.
+   * `meta` counted by `countSql` meanwhile, as the service does.
    */
   | { kind: 'json-floor'; sql: string; countSql: string }
   /** The STIX bundle of the newest `indicators` indicators, their rows fetched in one go. */
@@ -48,7 +46,8 @@ export type Step =
   | { kind: 'median'; runs: number; probes: Record<string, Probe> };
 
 export interface Job {
-  db?: { postgres: string } | { pglite: string };
+  /** The connection string of the floors' database (the service's). */
+  db?: string;
   steps: Step[];
 }
 
@@ -60,43 +59,32 @@ function median(samples: number[]): number {
 
 interface Database {
   query: Queryable;
-  /** For the STIX floor's reads (default: query). */
-  store?: Queryable;
+  /** For the floors that read as the store does (the JSON count, the STIX floor). */
+  store: Queryable;
   copy(sql: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
-async function openDatabase(spec: Job['db']): Promise<Database | undefined> {
-  if (!spec) return undefined;
-  if ('postgres' in spec) {
-    // The floors' own connections: plain pg for statements and COPY; the store's pool (its
-    // prepared statements) for the STIX floor's reads, as the service makes them.
-    const client = new pg.Client({ connectionString: spec.postgres });
-    await client.connect();
-    const store = openPostgres({ connectionString: spec.postgres, poolSize: 2, statementTimeoutMs: 600_000 });
-    const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
-    return {
-      query: {
-        query: async <R>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as R[],
-        script: async (sql: string) => void (await client.query(sql)),
-      },
-      copy: (sql) => pipeline(client.query(copyTo(`copy (${sql}) to stdout with (format csv)`)), sink()),
-      store,
-      async close() {
-        await client.end();
-        await store.close();
-      },
-    };
-  }
-  const db = await PGlite.create(spec.pglite, { extensions: { pg_trgm } });
-  const query: Queryable = {
-    query: async <R>(sql: string, params: readonly unknown[] = []) => (await db.query<R>(sql, params as unknown[])).rows,
-    script: async (sql: string) => void (await db.exec(sql)),
-  };
+async function openDatabase(url: string | undefined): Promise<Database | undefined> {
+  if (!url) return undefined;
+  // The floors' own connections: plain pg for statements and COPY; the store's pool (its
+  // prepared statements) for the STIX floor's reads, as the service makes them.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  // (kind only decides whether a new store gets the bundled snapshot: nothing the floors read.)
+  const store = openPostgres({ kind: 'external', connectionString: url, poolSize: 2, statementTimeoutMs: 600_000 });
+  const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
   return {
-    query,
-    copy: (sql) => db.query(`copy (${sql}) to '/dev/blob' with (format csv)`),
-    close: () => db.close(),
+    query: {
+      query: async <R>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as R[],
+      script: async (sql: string) => void (await client.query(sql)),
+    },
+    copy: (sql) => pipeline(client.query(copyTo(`copy (${sql}) to stdout with (format csv)`)), sink()),
+    store,
+    async close() {
+      await client.end();
+      await store.close();
+    },
   };
 }
 
@@ -119,7 +107,7 @@ function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<
     case 'json-floor': {
       const { query, store } = need();
       return async () => {
-        const counting = (store ?? query).query<{ total: number }>(probe.countSql);
+        const counting = store.query<{ total: number }>(probe.countSql);
         counting.catch(() => {});
         const rows = await query.query<RecordRow>(probe.sql);
         const [{ total }] = (await counting) as [{ total: number }];
@@ -128,7 +116,7 @@ function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<
       };
     }
     case 'stix-floor': {
-      const store = need().store ?? need().query;
+      const { store } = need();
       return async () => {
         const filters = { since: new Date(Date.now() - probe.lookbackDays * 86_400_000) };
         const ids: string[] = [];

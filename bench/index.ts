@@ -1,44 +1,50 @@
-// npm run bench [-- --size N] [--backend postgres|pglite|both] [--only api,ingest,extract] [--pglite-size N]
+// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,start,ingest,extract]
 // Loads a seeded corpus of IOC records, then prints each figure of the API beside a floor
 // measured in the same run, and their ratio (these machines are noisy: only ratios compare).
 // The API figures are taken by a client process of its own (bench/client.ts), each in turns
-// with its floor, from a service started as `npm start` runs it (without its feed scheduler).
-// Then ingestion (bench/ingest.ts: upserts beside COPY; PGlite on --pglite-size records, default
-// 200,000) and article extraction (bench/extract.ts). --only runs some of the three sections.
-// PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a
-// database of its own is created and dropped.
+// with its floor, from a service started as `npm start` runs it (without its feed scheduler),
+// on each backend (bench/backends.ts) through the same code: the external PostgreSQL
+// (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database of its
+// own is created and dropped) and the embedded one of a fresh DATA_DIR (no DATABASE_URL), whose
+// floors run on the very server the service adopts. The API section runs --runs times (default
+// 3), each run on both backends, the corpus generated once; then a table compares the backends:
+// each figure's embedded/external ratio, the median of the runs' ratios and each run's.
+// Then start-up and memory on the embedded store (bench/start.ts), ingestion (bench/ingest.ts:
+// upserts beside COPY, on both backends) and article extraction (bench/extract.ts). --only runs
+// some of the four sections. `start` runs the build in dist/ (npm run bench builds it first).
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.js';
-import type { Queryable } from '../src/store/db.js';
 import { createApiKey } from '../src/store/keys.js';
-import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
+import { openStore } from '../src/store/open.js';
 import { refreshStats } from '../src/store/stats.js';
+import { openBenchDatabase, parseBackends, serviceEnv, type BackendName } from './backends.js';
 import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus } from './corpus.js';
 import { benchExtraction } from './extract.js';
 import { benchIngest } from './ingest.js';
 import type { HttpProbe, Probe, Results, Step } from './client.js';
-import { get, printTable, runClient, type Latency, type Row } from './measure.js';
+import { formatNumber, get, median, printTable, runClient, type Latency, type Row } from './measure.js';
+import { benchStart } from './start.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({
   options: {
     size: { type: 'string', default: '1000000' },
     backend: { type: 'string', default: 'both' },
-    only: { type: 'string', default: 'api,ingest,extract' },
-    'pglite-size': { type: 'string', default: '200000' },
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'api,start,ingest,extract' },
   },
 });
+const ALL_SECTIONS = ['api', 'start', 'ingest', 'extract'];
 const SECTIONS = new Set(args.only.split(','));
-for (const section of SECTIONS) if (!['api', 'ingest', 'extract'].includes(section)) throw new Error(`--only: unknown section ${section} (api, ingest, extract)`);
+for (const section of SECTIONS) if (!ALL_SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${ALL_SECTIONS.join(', ')})`);
+const BACKENDS = parseBackends(args.backend);
+const RUNS = Number(args.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
 const SIZE = Number(args.size);
 const EXPORT_ROWS = Math.min(10_000, SIZE);
 const LOOKBACK_DAYS = 3650;
@@ -97,7 +103,7 @@ async function startProcess(args: string[], env: Record<string, string>, healthP
   const port = await freePort();
   const child = spawn(process.execPath, args, {
     cwd: REPO,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: serviceEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -184,39 +190,26 @@ function floorProbes(corpus: Corpus) {
 type ServiceProbes = ReturnType<typeof serviceProbes>;
 type FloorProbes = ReturnType<typeof floorProbes>;
 
-/**
- * The steps of a run. With `floors`, each figure is taken in turns with its floor (PostgreSQL);
- * without, the floors were taken before the service started (PGlite: its store belongs to one
- * process at a time).
- */
-function steps(s: ServiceProbes, floors: FloorProbes | undefined, fragmentCount: number): Step[] {
+/** The steps of a run: each figure taken in turns with its floor. */
+function steps(s: ServiceProbes, floors: FloorProbes, fragmentCount: number): Step[] {
   return [
     { kind: 'latency', samples: 3000, warmup: 300, probes: { bare: s.bare, search: s.search, stats: s.stats } },
-    { kind: 'latency', samples: fragmentCount * 3, warmup: 20, probes: { fuzzy: s.fuzzy, ...(floors && { like: floors.like }) } },
+    { kind: 'latency', samples: fragmentCount * 3, warmup: 20, probes: { fuzzy: s.fuzzy, like: floors.like } },
     { kind: 'throughput', rounds: 3, seconds: 4, connections: 50, probes: { bareRps: s.bare, searchRps: s.search } },
     {
       kind: 'median',
       runs: 10,
       probes: {
         csv: s.csv,
-        ...(floors && { copyCsv: floors.copyCsv }),
+        copyCsv: floors.copyCsv,
         txt: s.txt,
-        ...(floors && { copyTxt: floors.copyTxt }),
+        copyTxt: floors.copyTxt,
         json: s.json,
-        ...(floors && { jsonFloor: floors.jsonFloor }),
+        jsonFloor: floors.jsonFloor,
         stix: s.stix,
-        ...(floors && { stixFloor: floors.stixFloor }),
+        stixFloor: floors.stixFloor,
       },
     },
-  ];
-}
-
-/** The floors alone (PGlite, before its service starts). */
-function floorSteps(floors: FloorProbes, fragmentCount: number): Step[] {
-  const { like, ...exports } = floors;
-  return [
-    { kind: 'latency', samples: fragmentCount * 3, warmup: 20, probes: { like } },
-    { kind: 'median', runs: 10, probes: exports },
   ];
 }
 
@@ -247,27 +240,26 @@ function startBare() {
   return startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/bare');
 }
 
-async function benchPostgres(corpus: Corpus) {
-  const admin = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const name = `socd_bench_${process.pid}`;
-  const adminClient = new pg.Client({ connectionString: admin.toString() });
-  await adminClient.connect();
-  await adminClient.query(`create database "${name}"`);
-  const url = new URL(admin.toString());
-  url.pathname = `/${name}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socd-bench-'));
+/**
+ * One backend's API figures: a fresh store loaded with the corpus (COPY, as a store that has been
+ * running a while), the service started on it, then the figures and their floors.
+ */
+async function benchApi(backend: BackendName, corpus: Corpus, title: string): Promise<Results> {
+  const database = await openBenchDatabase(backend, 'api');
+  const label = database.label;
   const children: ChildProcess[] = [];
   try {
-    const config = loadConfig({ DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    const db = await openStore(config, 'bench');
-    const client = new pg.Client({ connectionString: url.toString() });
+    const config = loadConfig({ ...database.env, LOG_LEVEL: 'silent' });
+    const store = await openStore(config, 'bench'); // creates (embedded: adopts) and migrates
+    // The store's own connection string: the embedded server's, or DATABASE_URL.
+    const client = new pg.Client({ connectionString: store.embedded?.url ?? config.databaseUrl! });
     await client.connect();
     const sourceIds: number[] = [];
     for (const s of corpus.sources) {
       const { rows } = await client.query<{ id: number }>('insert into sources (name, kind, category) values ($1, $2, $3) returning id', [s.name, s.kind, s.category]);
       sourceIds.push(rows[0]!.id);
     }
-    await timed(`PostgreSQL: COPY ${corpus.records.length} records`, async () => {
+    await timed(`${label}: COPY ${corpus.records.length} records`, async () => {
       for (const [table, csv] of corpusCsv(corpus, sourceIds)) {
         const stream = client.query(copyFrom(`copy ${table} (${COPY_COLUMNS[table]}) from stdin with (format csv)`));
         await new Promise<void>((resolve, reject) => {
@@ -281,89 +273,85 @@ async function benchPostgres(corpus: Corpus) {
       // and every LIKE would scan them until autovacuum comes by, perhaps in mid-measurement).
       await client.query('vacuum analyze');
     });
-    await timed('PostgreSQL: refresh_stats_cache()', () => refreshStats(db));
-    await db.query(BENCH_TIER);
-    const { key } = await createApiKey(db, { name: 'bench', tier: 'bench' });
-
-    await client.end();
-    await db.close();
-
-    const service = await startService({ DATABASE_URL: url.toString(), DATA_DIR: dataDir });
-    children.push(service.child);
-    const bare = await startBare();
-    children.push(bare.child);
-    const probes = serviceProbes(service.url, bare.url, key, corpus);
-    const results = await timed('PostgreSQL: measuring', () =>
-      runClient({ db: { postgres: url.toString() }, steps: steps(probes, floorProbes(corpus), probes.fuzzy.paths.length) }),
-    );
-    report(`PostgreSQL, ${corpus.records.length} records`, results);
-  } finally {
-    for (const child of children) await stop(child);
-    await adminClient.query(`drop database if exists "${name}" with (force)`);
-    await adminClient.end();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Direct in-process PGlite as a Queryable, for loading and for the floors. */
-function queryable(db: PGlite): Queryable {
-  return {
-    query: async <R>(sql: string, params: readonly unknown[] = []) => (await db.query<R>(sql, params as unknown[])).rows,
-    script: async (sql: string) => void (await db.exec(sql)),
-  };
-}
-
-async function benchPglite(corpus: Corpus) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socd-bench-pglite-'));
-  const children: ChildProcess[] = [];
-  try {
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    const store = await openStore(config, 'bench'); // creates and migrates the embedded database
+    await timed(`${label}: refresh_stats_cache()`, () => refreshStats(store));
     await store.query(BENCH_TIER);
     const { key } = await createApiKey(store, { name: 'bench', tier: 'bench' });
+
+    await client.end();
+    // The embedded server keeps running: bench/backends.ts holds a lease on it.
     await store.close();
 
-    const pglite = await PGlite.create(embeddedDatabaseDir(dataDir), { extensions: { pg_trgm } });
-    const db = queryable(pglite);
-    const sourceIds: number[] = [];
-    for (const s of corpus.sources) {
-      const [row] = await db.query<{ id: number }>('insert into sources (name, kind, category) values ($1, $2, $3) returning id', [s.name, s.kind, s.category]);
-      sourceIds.push(row!.id);
-    }
-    await timed(`PGlite: COPY ${corpus.records.length} records`, async () => {
-      for (const [table, csv] of corpusCsv(corpus, sourceIds)) {
-        await pglite.query(`copy ${table} (${COPY_COLUMNS[table]}) from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
-      }
-      await pglite.exec('vacuum analyze');
-    });
-    await timed('PGlite: refresh_stats_cache()', () => refreshStats(db));
-
-    await pglite.close();
-
-    // The embedded store belongs to one process at a time: the floors first, then the service.
-    const dbDir = embeddedDatabaseDir(dataDir);
-    const fragmentCount = queries(corpus).fragments.length;
-    const floors = await timed('PGlite: measuring the floors', () =>
-      runClient({ db: { pglite: dbDir }, steps: floorSteps(floorProbes(corpus), fragmentCount) }),
-    );
-    const service = await startService({ DATA_DIR: dataDir });
+    const service = await startService(database.env);
     children.push(service.child);
     const bare = await startBare();
     children.push(bare.child);
     const probes = serviceProbes(service.url, bare.url, key, corpus);
-    const figures = await timed('PGlite: measuring', () => runClient({ steps: steps(probes, undefined, fragmentCount) }));
-    report(`PGlite, ${corpus.records.length} records`, { ...floors, ...figures });
+    const results = await timed(`${label}: measuring`, () =>
+      runClient({ db: database.url, steps: steps(probes, floorProbes(corpus), probes.fuzzy.paths.length) }),
+    );
+    report(title, results);
+    return results;
   } finally {
+    // The service first: the embedded server stops when its last lease, the bench's, goes.
     for (const child of children) await stop(child);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await database.close();
   }
+}
+
+/** The figures compared between the backends; `higher`: more is better (the ratio is inverted). */
+const COMPARED: { figure: string; unit: string; of: (r: Results) => number; higher?: boolean }[] = [
+  { figure: 'exact search p50', unit: 'ms', of: (r) => latency(r, 'search').p50 },
+  { figure: 'exact search p99', unit: 'ms', of: (r) => latency(r, 'search').p99 },
+  { figure: 'exact search throughput (50 conn.)', unit: 'req/s', of: (r) => ms(r, 'searchRps'), higher: true },
+  { figure: 'trigram fallback p50', unit: 'ms', of: (r) => latency(r, 'fuzzy').p50 },
+  { figure: 'trigram fallback p99', unit: 'ms', of: (r) => latency(r, 'fuzzy').p99 },
+  { figure: 'stats p50', unit: 'ms', of: (r) => latency(r, 'stats').p50 },
+  { figure: `CSV export, ${EXPORT_ROWS} rows`, unit: 'ms', of: (r) => ms(r, 'csv') },
+  { figure: `TXT export, ${EXPORT_ROWS} values`, unit: 'ms', of: (r) => ms(r, 'txt') },
+  { figure: `JSON export, ${EXPORT_ROWS} rows`, unit: 'ms', of: (r) => ms(r, 'json') },
+  { figure: `STIX export, ${EXPORT_ROWS} indicators`, unit: 'ms', of: (r) => ms(r, 'stix') },
+];
+const EMBEDDED_TARGET = 1.2;
+
+/**
+ * Embedded beside external, figure by figure: each run's slowdown (embedded/external; for
+ * throughput external/embedded), and their median, the figure to quote.
+ */
+function compare(runs: Record<BackendName, Results>[], records: number) {
+  const fmt = formatNumber;
+  console.log(`\n## Embedded vs external PostgreSQL, ${records} records: median of ${runs.length} run${runs.length > 1 ? 's' : ''}`);
+  console.log('| figure | embedded (median) | external (median) | slowdown, median of runs | each run | target |');
+  console.log('| --- | ---: | ---: | ---: | --- | --- |');
+  for (const c of COMPARED) {
+    const embedded = runs.map((r) => c.of(r.embedded));
+    const external = runs.map((r) => c.of(r.external));
+    const ratios = runs.map((_, i) => (c.higher ? external[i]! / embedded[i]! : embedded[i]! / external[i]!));
+    const ratio = median(ratios);
+    const verdict = ratio <= EMBEDDED_TARGET ? 'ok' : 'MISSED';
+    console.log(
+      `| ${c.figure}${c.higher ? ' (external/embedded)' : ''} | ${fmt(median(embedded))} ${c.unit} | ${fmt(median(external))} ${c.unit} | ` +
+        `${ratio.toFixed(2)}x | ${ratios.map((x) => `${x.toFixed(2)}x`).join(', ')} | ≤ ${EMBEDDED_TARGET}x ${verdict} |`,
+    );
+  }
+  console.log('\nslowdown: embedded/external in each run (throughput: external/embedded, so above 1 is slower), then the median of the runs.');
 }
 
 if (SECTIONS.has('api')) {
   const corpus = await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE));
   log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
-  if (args.backend !== 'pglite') await benchPostgres(corpus);
-  if (args.backend !== 'postgres') await benchPglite(corpus);
+  const runs: Record<BackendName, Results>[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    // Every other run the other backend goes first: neither always meets a machine the other warmed (or loaded).
+    const order = run % 2 === 0 ? BACKENDS : [...BACKENDS].reverse();
+    const results: Partial<Record<BackendName, Results>> = {};
+    for (const backend of order) {
+      const title = `${backend === 'embedded' ? 'Embedded' : 'External'} PostgreSQL, ${corpus.records.length} records${RUNS > 1 ? ` (run ${run + 1} of ${RUNS})` : ''}`;
+      results[backend] = await benchApi(backend, corpus, title);
+    }
+    runs.push(results as Record<BackendName, Results>);
+  }
+  if (BACKENDS.length === 2) compare(runs, corpus.records.length);
 }
-if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend, pgliteSize: Number(args['pglite-size']) });
+if (SECTIONS.has('start')) await benchStart();
+if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend });
 if (SECTIONS.has('extract')) await benchExtraction();

@@ -1,8 +1,9 @@
-// npx tsx bench/ingest.ts [--size N] [--backend postgres|pglite|both] [--pglite-size N]
+// npx tsx bench/ingest.ts [--size N] [--backend external|embedded|both]
 // (or npm run bench -- --only ingest)
 // Ingestion of feed records as the pipeline stores them, beside a raw COPY of the same rows into
 // the same indexed tables, measured in the same run (these machines are noisy: only ratios
-// compare).
+// compare). On the external PostgreSQL (BENCH_DATABASE_URL) and on the embedded one of a fresh
+// DATA_DIR (bench/backends.ts), through the same code: only the connection string differs.
 //
 // The workload: the seeded corpus of bench/corpus.ts, N records. Half of them (every other
 // record) are already stored when the run starts; the run brings all N: that half again as
@@ -12,13 +13,10 @@
 // src/ingest/pipeline.ts does once a feed is parsed (parsing is not timed).
 // The floor: COPY of the same N records (their indicators and sightings rows) into the same
 // tables with the same indexes, starting empty; both end with the same rows.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.js';
@@ -26,7 +24,8 @@ import type { Confidence } from '../src/ioc/types.js';
 import type { Db } from '../src/store/db.js';
 import { upsertRecords, type NewRecord } from '../src/store/iocs.js';
 import type { SourceRef } from '../src/store/sources.js';
-import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
+import { openStore } from '../src/store/open.js';
+import { openBenchDatabase, parseBackends, type BackendName } from './backends.js';
 import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus, type CorpusIndicator, type CorpusRecord } from './corpus.js';
 import { printTable, type Row } from './measure.js';
 
@@ -198,7 +197,7 @@ async function runIngest(backend: Backend, corpus: Corpus): Promise<IngestFigure
   return { copyMs, upsertMs, inserted, updated, indexes, updates };
 }
 
-function report(title: string, corpus: Corpus, f: IngestFigures, note = '') {
+function report(title: string, corpus: Corpus, f: IngestFigures) {
   const n = corpus.records.length;
   const rate = n / (f.upsertMs / 1000);
   const rows: Row[] = [
@@ -213,7 +212,7 @@ function report(title: string, corpus: Corpus, f: IngestFigures, note = '') {
     },
     { figure: 'ingest throughput', value: rate, floorName: '10,000 rec/s budget', floor: 10_000, unit: 'rec/s', target: 1, atLeast: true },
   ];
-  printTable(`Ingestion, ${title}, ${n} records${note}`, rows);
+  printTable(`Ingestion, ${title}, ${n} records`, rows);
   console.log(`\nindex sizes after ingestion: ${f.indexes.map((i) => `${i.name} ${i.mb.toFixed(1)} MB`).join(', ')}`);
   const hot = f.updates.filter((u) => u.updated > 0);
   console.log(
@@ -227,23 +226,17 @@ async function insertSources(query: (sql: string, params: unknown[]) => Promise<
   for (const s of corpus.sources) await query('insert into sources (name, kind, category) values ($1, $2, $3)', [s.name, s.kind, s.category]);
 }
 
-async function benchPostgres(corpus: Corpus) {
-  const admin = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const name = `socd_bench_ingest_${process.pid}`;
-  const adminClient = new pg.Client({ connectionString: admin.toString() });
-  await adminClient.connect();
-  await adminClient.query(`create database "${name}"`);
-  const url = new URL(admin.toString());
-  url.pathname = `/${name}`;
-  const config = loadConfig({ DATABASE_URL: url.toString(), DATA_DIR: os.tmpdir(), LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '600000' });
-  const client = new pg.Client({ connectionString: url.toString() });
+async function benchServer(corpus: Corpus, name: BackendName) {
+  const database = await openBenchDatabase(name, 'ingest');
+  const config = loadConfig({ ...database.env, LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '600000' });
+  const client = new pg.Client({ connectionString: database.url });
   try {
     await (await openStore(config, 'bench')).close(); // creates the schema
     await client.connect();
     await insertSources((sql, params) => client.query(sql, params), corpus);
     const sourceIds = (await client.query<{ id: number }>('select id from sources order by id')).rows.map((r) => r.id);
     const backend: Backend = {
-      name: 'PostgreSQL',
+      name: database.label,
       async copy(c, tables) {
         const start = performance.now();
         for (const [table, csv] of corpusCsv(c, sourceIds)) {
@@ -257,86 +250,32 @@ async function benchPostgres(corpus: Corpus) {
         }
         return performance.now() - start;
       },
+      // CHECKPOINT needs a superuser (or pg_checkpoint): a BENCH_DATABASE_URL without one goes on without.
       exec: async (sql) => void (await client.query(sql).catch((error: Error) => (sql === 'checkpoint' ? undefined : Promise.reject(error)))),
       rows: async <R>(sql: string) => (await client.query(sql)).rows as R[],
       store: () => openStore(config, 'bench'),
       close: () => client.end(),
     };
-    report('PostgreSQL', corpus, await runIngest(backend, corpus));
+    report(database.label, corpus, await runIngest(backend, corpus));
   } finally {
     await client.end().catch(() => {});
-    await adminClient.query(`drop database if exists "${name}" with (force)`);
-    await adminClient.end();
-  }
-}
-
-async function benchPglite(corpus: Corpus, note: string) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socd-bench-ingest-'));
-  try {
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    await (await openStore(config, 'bench')).close(); // creates and migrates the embedded database
-    let pglite: PGlite | undefined;
-    const direct = async () => (pglite ??= await PGlite.create(embeddedDatabaseDir(dataDir), { extensions: { pg_trgm } }));
-    const db = await direct();
-    await insertSources((sql, params) => db.query(sql, params), corpus);
-    const sourceIds = (await db.query<{ id: number }>('select id from sources order by id')).rows.map((r) => r.id);
-    const backend: Backend = {
-      name: 'PGlite',
-      async copy(c, tables) {
-        const db = await direct();
-        const start = performance.now();
-        for (const [table, csv] of corpusCsv(c, sourceIds)) {
-          if (!tables.includes(table)) continue;
-          await db.query(`copy ${table} (${COPY_COLUMNS[table]}) from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
-        }
-        return performance.now() - start;
-      },
-      exec: async (sql) => void (await (await direct()).exec(sql)),
-      rows: async <R>(sql: string) => (await (await direct()).query<R>(sql)).rows,
-      // The store as the service runs it (in its worker thread); the direct handle is closed first.
-      async store() {
-        await pglite?.close();
-        pglite = undefined;
-        return openStore(config, 'bench');
-      },
-      close: async () => void (await pglite?.close()),
-    };
-    try {
-      report('PGlite (embedded, worker thread)', corpus, await runIngest(backend, corpus), note);
-    } finally {
-      await backend.close();
-    }
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await database.close();
   }
 }
 
 export interface IngestBenchOptions {
   size: number;
+  /** external, embedded or both. */
   backend: string;
-  /** PGlite is several times slower: it may run a smaller corpus. */
-  pgliteSize?: number;
 }
 
-export async function benchIngest({ size, backend, pgliteSize = size }: IngestBenchOptions): Promise<void> {
+export async function benchIngest({ size, backend }: IngestBenchOptions): Promise<void> {
+  const backends = parseBackends(backend);
   console.log(`\n# Ingestion benchmark (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores)`);
-  // One corpus at a time: a million records kept while PGlite runs would slow it (its literals
-  // are written on a heap the garbage collector has to walk).
-  let corpus: Corpus | undefined;
-  const corpusOf = (n: number) => {
-    if (corpus?.records.length !== n) {
-      corpus = undefined;
-      const start = performance.now();
-      corpus = generateCorpus(n);
-      log(`generate ${n} records: ${((performance.now() - start) / 1000).toFixed(1)} s`);
-    }
-    return corpus;
-  };
-  if (backend !== 'pglite') await benchPostgres(corpusOf(size));
-  if (backend !== 'postgres') {
-    const n = Math.min(size, pgliteSize);
-    await benchPglite(corpusOf(n), n < size ? ` (PGlite on a smaller corpus than PostgreSQL's ${size}: --pglite-size)` : '');
-  }
+  const start = performance.now();
+  const corpus = generateCorpus(size);
+  log(`generate ${size} records: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  for (const name of backends) await benchServer(corpus, name);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
@@ -344,8 +283,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.reso
     options: {
       size: { type: 'string', default: '1000000' },
       backend: { type: 'string', default: 'both' },
-      'pglite-size': { type: 'string', default: '200000' },
     },
   });
-  await benchIngest({ size: Number(values.size), backend: values.backend, pgliteSize: Number(values['pglite-size']) });
+  await benchIngest({ size: Number(values.size), backend: values.backend });
 }

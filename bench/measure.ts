@@ -67,16 +67,29 @@ export interface Row {
   /** value / floor must not exceed this (or, with atLeast, not fall below it). */
   target?: number;
   atLeast?: boolean;
+  /** When value is the median of several runs: each run's value (a column of its own). */
+  each?: number[];
 }
 
+export const formatNumber = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3));
+
 export function printTable(title: string, rows: Row[]): void {
-  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3));
+  const fmt = formatNumber;
+  const each = rows.some((r) => r.each);
   console.log(`\n## ${title}`);
-  console.log('| figure | value | floor | floor value | ratio | target |');
-  console.log('| --- | ---: | --- | ---: | ---: | --- |');
+  console.log(`| figure | value |${each ? ' each run |' : ''} floor | floor value | ratio | target |`);
+  console.log(`| --- | ---: |${each ? ' ---: |' : ''} --- | ---: | ---: | --- |`);
   for (const r of rows) {
     const ratio = r.value / r.floor;
     const target = r.target === undefined ? '' : `${r.atLeast ? '≥' : '≤'} ${r.target}x ${(r.atLeast ? ratio >= r.target : ratio <= r.target) ? 'ok' : 'MISSED'}`;
-    console.log(`| ${r.figure} | ${fmt(r.value)} ${r.unit} | ${r.floorName} | ${fmt(r.floor)} ${r.unit} | ${ratio.toFixed(2)}x | ${target} |`);
+    const runs = each ? ` ${(r.each ?? []).map(fmt).join(', ')} |` : '';
+    console.log(`| ${r.figure} | ${fmt(r.value)} ${r.unit} |${runs} ${r.floorName} | ${fmt(r.floor)} ${r.unit} | ${ratio.toFixed(2)}x | ${target} |`);
   }
+}
+
+/** The median; of an even count, the mean of the middle two. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

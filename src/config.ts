@@ -5,9 +5,9 @@ import path from 'node:path';
 export interface Config {
   host: string;
   port: number;
-  /** Where the embedded database, its lock and the admin key file live. */
+  /** Where the embedded PostgreSQL (its cluster, port, password and log) and the admin key file live. */
   dataDir: string;
-  /** A PostgreSQL server; when unset the embedded PGlite store is used. */
+  /** A PostgreSQL server; when unset, the embedded one in dataDir. */
   databaseUrl: string | undefined;
   /** Shared rate-limit counters; when unset they are kept in memory. */
   redisUrl: string | undefined;

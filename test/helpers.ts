@@ -1,6 +1,6 @@
-// Shared test set-up: a fresh store per suite (embedded PGlite in a temporary directory, or a
-// database of its own on the PostgreSQL server of TEST_DATABASE_URL), and the real HTTP app
-// over it.
+// Shared test set-up: a fresh store per suite (a database of its own on the embedded server
+// that test/global-setup.ts started, or on the PostgreSQL server of TEST_DATABASE_URL), and the
+// real HTTP app over it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { createAuthenticator, type Authenticator } from '../src/api/auth.js';
 import { createMemoryRateLimiter, type RateLimiter } from '../src/api/rate-limit.js';
@@ -17,16 +18,17 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import type { Db } from '../src/store/db.js';
 import { createApiKey } from '../src/store/keys.js';
-import { readMigrations } from '../src/store/migrate.js';
-import { embeddedDatabaseDir, openStore } from '../src/store/open.js';
+import { CLUSTER_DIR, isAlive, useEmbeddedServer } from '../src/store/embedded/server.js';
+import { openStore } from '../src/store/open.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 
-export type Backend = 'pglite' | 'postgres';
+/** The embedded server the suite started, or the machine's server (TEST_DATABASE_URL). */
+export type Backend = 'embedded' | 'external';
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-/** The backends the storage and HTTP suites run on: PGlite always, PostgreSQL when given. */
-export const BACKENDS: Backend[] = TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+/** The servers the storage and HTTP suites run on: the embedded one always, an external one when given. */
+export const BACKENDS: Backend[] = TEST_DATABASE_URL ? ['embedded', 'external'] : ['embedded'];
 
 export function tempDir(prefix = 'socd-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -36,9 +38,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ DATA_DIR: env.DATA_DIR ?? tempDir(), LOG_LEVEL: 'silent', PORT: '0', ...env });
 }
 
-/** A database of its own on the test server, dropped by the returned function. */
-export async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = new URL(TEST_DATABASE_URL!);
+/** A database of its own on the backend's server, dropped by the returned function. */
+export async function createServerDatabase(backend: Backend = 'embedded'): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new URL(backend === 'embedded' ? inject('embeddedUrl') : TEST_DATABASE_URL!);
   const name = `${admin.pathname.slice(1) || 'socd'}_${crypto.randomBytes(4).toString('hex')}`;
   const run = async (sql: string) => {
     const client = new pg.Client({ connectionString: admin.toString() });
@@ -62,53 +64,8 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-/**
- * A migrated embedded store, made once (per version of the migrations and of PGlite) and kept
- * in the temporary directory: creating a cluster and migrating it takes seconds, copying it a
- * fraction of one. Made under another name and renamed, so that parallel workers never see
- * half of it.
- */
-async function pgliteTemplate(): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  for (const migration of readMigrations()) hash.update(migration.name).update(migration.sql);
-  hash.update(fs.readFileSync(path.join(REPO_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json')));
-  const template = path.join(os.tmpdir(), `socd-pglite-template-${hash.digest('hex').slice(0, 16)}`);
-  if (fs.existsSync(template)) return template;
-  const building = tempDir('socd-pglite-building-');
-  const db = await openStore(loadConfig({ DATA_DIR: building, LOG_LEVEL: 'silent' }), 'test template');
-  await db.close();
-  try {
-    fs.renameSync(building, template);
-  } catch (error) {
-    // Another worker finished first: use its copy.
-    fs.rmSync(building, { recursive: true, force: true });
-    if (!fs.existsSync(template)) throw error;
-  }
-  return template;
-}
-
-/** A new data directory holding a migrated embedded store of its own (DATA_DIR for `socd`). */
-export async function migratedDataDir(): Promise<string> {
-  const dir = tempDir();
-  fs.cpSync(embeddedDatabaseDir(await pgliteTemplate()), embeddedDatabaseDir(dir), { recursive: true });
-  return dir;
-}
-
 export async function openTestStore(backend: Backend, env: Record<string, string> = {}): Promise<TestStore> {
-  if (backend === 'pglite') {
-    const config = testConfig({ DATA_DIR: env.DATA_DIR ?? (await migratedDataDir()), ...env });
-    const db = await openStore(config, 'test');
-    return {
-      backend,
-      db,
-      config,
-      close: async () => {
-        await db.close();
-        fs.rmSync(config.dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-  const server = await createServerDatabase();
+  const server = await createServerDatabase(backend);
   const config = testConfig({ DATABASE_URL: server.url, ...env });
   const db = await openStore(config, 'test');
   return {
@@ -119,6 +76,32 @@ export async function openTestStore(backend: Backend, env: Record<string, string
       await db.close();
       await server.drop();
       fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pid of the embedded PostgreSQL of a DATA_DIR while it runs, from its postmaster.pid. */
+export function embeddedServerPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, CLUSTER_DIR, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A DATA_DIR whose embedded server runs while the suite does, as it runs while `socd serve`
+ * does: the suite's `socd` commands find it and leave it running. `close` stops it.
+ */
+export async function runningDataDir(prefix = 'socd-data-'): Promise<{ dataDir: string; close(): Promise<void> }> {
+  const dataDir = tempDir(prefix);
+  const server = await useEmbeddedServer(dataDir, 'vitest');
+  return {
+    dataDir,
+    close: async () => {
+      await server.release();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -51,8 +51,17 @@ function createLimiter(config: Config, logger: Logger): RateLimiter {
   });
 }
 
+/** An embedded PostgreSQL that dies and cannot be brought back ends the process, with a message. */
+export function exitOnLostStore(logger: Logger) {
+  return (error: Error) => {
+    logger.fatal({ err: error }, error.message);
+    logger.flush();
+    process.exit(1);
+  };
+}
+
 export async function startService(config: Config, logger: Logger, command = 'socd serve'): Promise<RunningService> {
-  const db = await openStore(config, command);
+  const db = await openStore(config, command, { log: logger, onFatal: exitOnLostStore(logger) });
   const stops: (() => Promise<void> | void)[] = [() => db.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -60,7 +69,7 @@ export async function startService(config: Config, logger: Logger, command = 'so
   try {
     await syncSourceCatalogue(db);
     // Offline on first start, the API still has real data to show.
-    if (db.kind === 'pglite' && (await isStoreEmpty(db))) {
+    if (db.kind === 'embedded' && (await isStoreEmpty(db))) {
       for (const run of await loadSnapshot(db)) logRun(logger, run);
       await refreshStats(db);
       logger.info('loaded the bundled snapshot of public feed samples into the new store');

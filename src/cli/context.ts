@@ -1,15 +1,14 @@
 // What every CLI command shares: the validated configuration and the store, opened for the
 // length of one command and closed after it, whatever happens.
 import { loadConfig, type Config } from '../config.js';
-import type { Db } from '../store/db.js';
-import { openStore } from '../store/open.js';
+import { openStore, type Store } from '../store/open.js';
 
 /** An error the user can act on: printed without a stack trace. */
 export class CliError extends Error {
   override name = 'CliError';
 }
 
-export async function withStore<T>(command: string, fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+export async function withStore<T>(command: string, fn: (db: Store, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const db = await openStore(config, command);
   try {

@@ -1,7 +1,7 @@
 // The `socd` command.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
-import { StoreLockedError } from '../store/lock.js';
+import { EmbeddedStoreError } from '../store/embedded/error.js';
 import { registerExtract } from './commands/extract.js';
 import { registerImport } from './commands/import.js';
 import { registerIngest } from './commands/ingest.js';
@@ -47,7 +47,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     const known =
       error instanceof CliError ||
       error instanceof ConfigError ||
-      error instanceof StoreLockedError ||
+      error instanceof EmbeddedStoreError ||
       // The port is taken, or not ours to listen on.
       code === 'EADDRINUSE' ||
       code === 'EACCES';

@@ -1,6 +1,6 @@
 // One run of a source at a time, across every instance sharing the database: a PostgreSQL
-// advisory lock held by a session for the length of the run. With the embedded store there is
-// one process, and a set of the sources running in it is enough.
+// advisory lock held by a session for the length of the run; a set of the sources running in
+// this process spares a connection for a run it already has.
 import type { Db } from './db.js';
 
 const SOURCE_LOCK_SPACE = 7_261_004;
@@ -13,7 +13,6 @@ export async function withSourceLock<T>(db: Db, sourceId: number, fn: () => Prom
   if (running.has(sourceId)) return undefined;
   running.add(sourceId);
   try {
-    if (db.kind === 'pglite') return await fn();
     return await db.session(async (conn) => {
       const [lock] = await conn.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', [SOURCE_LOCK_SPACE, sourceId]);
       if (!lock?.locked) return undefined;

@@ -1,5 +1,8 @@
-// The Db interface over a PostgreSQL server (DATABASE_URL), through a pg connection pool.
+// The Db interface over a PostgreSQL server (the embedded one or DATABASE_URL's), through a pg
+// connection pool.
+import { finished } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyStdin } from 'pg-copy-streams';
 import { DbError, type Db, type Queryable } from './db.js';
 
 function wrapError(error: unknown): never {
@@ -34,7 +37,15 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+async function copyFrom(client: pg.PoolClient, sql: string, data: Uint8Array): Promise<number> {
+  const stream = client.query(copyStdin(sql));
+  stream.end(data);
+  await finished(stream).catch(wrapError);
+  return stream.rowCount;
+}
+
 export interface PostgresOptions {
+  kind: Db['kind'];
   connectionString: string;
   poolSize: number;
   statementTimeoutMs: number;
@@ -68,7 +79,7 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
   };
   const { query, script } = queryable(pool);
   return {
-    kind: 'postgres',
+    kind: options.kind,
     pool,
     query,
     script,
@@ -76,7 +87,7 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(queryable(client));
+        const result = await fn({ ...queryable(client), copyFrom: (sql, data) => copyFrom(client, sql, data) });
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -14,7 +14,7 @@ import { CATEGORIES } from '../../src/ioc/types.js';
 import type { Db } from '../../src/store/db.js';
 import { openStore } from '../../src/store/open.js';
 import { addSource } from '../../src/store/sources.js';
-import { FIXTURES, migratedDataDir, readFixture, REPO_ROOT } from '../helpers.js';
+import { embeddedServerPid, FIXTURES, readFixture, REPO_ROOT, runningDataDir, tempDir } from '../helpers.js';
 import { runSocd, spawnSocd, waitForExit } from '../helpers/socd.js';
 
 const URLHAUS_FILE = path.join(FIXTURES, 'feeds', 'urlhaus-csv-online-2026-08-18-head.csv');
@@ -112,10 +112,11 @@ describe('socd sources and socd ingest on an embedded store', SLOW, () => {
     return JSON.parse(result.stdout) as Listed[];
   };
   const find = (all: Listed[], name: string) => all.find((s) => s.name === name)!;
+  let close = async () => {};
   beforeAll(async () => {
-    dataDir = await migratedDataDir();
-    dirs.push(dataDir);
+    ({ dataDir, close } = await runningDataDir());
   });
+  afterAll(() => close());
 
   it('sources list --json: the whole catalogue, 30+ sources of every category, each with its health', async () => {
     const all = await listed();
@@ -369,7 +370,7 @@ describe('socd worker', SLOW, () => {
   });
 
   it('runs a due source, and on SIGTERM waits for the run in progress before it stops', async () => {
-    const dataDir = await migratedDataDir();
+    const dataDir = tempDir('socd-worker-');
     dirs.push(dataDir);
     // Only the loopback source is enabled: nothing leaves this machine.
     await withDb(dataDir, async (db) => {
@@ -412,8 +413,8 @@ describe('socd worker', SLOW, () => {
     expect(lines[2]).toMatchObject({ source: 'Loopback slow feed', outcome: 'ok', fetched: 78, new: 78, health: 'healthy' });
     expect(fake.requests.filter((r) => r.path === '/slow.csv')).toHaveLength(1);
 
-    // It stored the run, and no other source ran; the store is released.
-    expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
+    // It stored the run, and no other source ran; the embedded server it started is stopped.
+    expect(embeddedServerPid(dataDir)).toBeUndefined();
     await withDb(dataDir, async (db) => {
       const runs = await db.query<{ name: string; outcome: string; new: number }>(
         'select s.name, r.outcome, r.new from source_runs r join sources s on s.id = r.source_id',

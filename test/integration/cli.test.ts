@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { findApiKey, hashApiKey } from '../../src/store/keys.js';
 import { openStore } from '../../src/store/open.js';
-import { FIXTURES, tempDir } from '../helpers.js';
+import { embeddedServerPid, FIXTURES, tempDir } from '../helpers.js';
 import { runSocd } from '../helpers/socd.js';
 
 const OPERATOR_LIST = path.join(FIXTURES, 'import', 'operator-list.txt');
@@ -27,9 +27,11 @@ describe('socd CLI on an embedded store', () => {
   it('migrate: creates the schema on a new data directory, and says so', async () => {
     const result = await socd(['migrate']);
     expect(result).toMatchObject({ code: 0, stdout: 'Schema is up to date.\n', stderr: '' });
-    expect(fs.existsSync(path.join(dataDir, 'pglite'))).toBe(true);
-    // The command released the store when it finished.
-    expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
+    // The cluster lives in DATA_DIR, its password beside it for this user alone.
+    expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+    expect(fs.statSync(path.join(dataDir, 'postgres-password')).mode & 0o777).toBe(0o600);
+    // Nothing else ran: the command started the server for its own work and stopped it after.
+    expect(embeddedServerPid(dataDir)).toBeUndefined();
   });
 
   it('keys create: prints the new key once, with its id, tier and scopes', async () => {

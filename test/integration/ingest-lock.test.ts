@@ -84,7 +84,7 @@ describe.each(BACKENDS)('source lock on %s', (backend) => {
     expect((await runSource(bed.store.db, await reload(bed.store.db, source), fastRun())).outcome).toBe('ok');
   });
 
-  if (backend === 'postgres') {
+  {
     describe('two instances on one database', () => {
       let other: Db;
       beforeAll(async () => {

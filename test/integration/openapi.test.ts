@@ -42,7 +42,7 @@ describe('GET /api/openapi.json', () => {
   let t: TestApp;
   let doc: Document;
   beforeAll(async () => {
-    store = await openTestStore('pglite');
+    store = await openTestStore('embedded');
     t = await startTestApp(store);
     const res = await t.app.inject({ url: '/api/openapi.json' });
     expect(res.statusCode).toBe(200);

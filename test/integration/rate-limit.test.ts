@@ -133,7 +133,7 @@ async function deadPort(): Promise<number> {
 
 describe('Redis rate limiter, Redis unreachable', () => {
   it('lets requests through (fails open) and reports the outage through onError', async () => {
-    const store = await openTestStore('pglite');
+    const store = await openTestStore('embedded');
     const errors: Error[] = [];
     const limiter = createRedisRateLimiter({ url: `redis://127.0.0.1:${await deadPort()}`, onError: (e) => errors.push(e) });
     const t = await startTestApp(store, { limiter });
@@ -163,7 +163,7 @@ describe.skipIf(!process.env.REDIS_URL)('Redis rate limiter shared by two instan
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    store = await openTestStore('pglite');
+    store = await openTestStore('embedded');
     // A prefix of this run's own, so that runs and parallel suites never share counters.
     const keyPrefix = `socd-test:${crypto.randomUUID()}:`;
     const onError = (error: Error) => {

@@ -1,6 +1,5 @@
 // The service as a user starts it: `socd serve` in a process of its own, configured by its
 // environment, stopped by SIGTERM.
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -11,92 +10,11 @@ import { loadConfig } from '../../src/config.js';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { openStore } from '../../src/store/open.js';
 import { addSource } from '../../src/store/sources.js';
-import { createServerDatabase, migratedDataDir, REPO_ROOT, tempDir } from '../helpers.js';
-import { runSocd, spawnSocd, waitForExit, type SocdResult } from '../helpers/socd.js';
+import { createServerDatabase, embeddedServerPid, REPO_ROOT, tempDir } from '../helpers.js';
+import { get, killStarted, startServe, stop } from '../helpers/serve.js';
+import { runSocd } from '../helpers/socd.js';
 
-type LogLine = Record<string, unknown> & { msg: string };
-
-interface Served {
-  url: string;
-  pid: number;
-  /** The JSON log lines written so far. */
-  lines: LogLine[];
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<SocdResult>;
-  /** Resolves when a log line matching `test` has been written. */
-  waitForLine(test: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-}
-
-// Every service a test starts; one that a failed test left running is killed after it.
-const started = new Set<ChildProcessWithoutNullStreams>();
-afterEach(() => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  started.clear();
-});
-
-/**
- * Starts `socd serve` on a port of its choosing and waits for its `listening on` line. The
- * ingestion scheduler is off unless `env` turns it on (INGEST): a test never fetches the real
- * feeds, and a run of one in progress would hold a shutdown open.
- */
-async function startServe(env: Record<string, string>): Promise<Served> {
-  const child = spawnSocd(['serve'], { PORT: '0', LOG_LEVEL: 'info', INGEST: 'false', ...env });
-  started.add(child);
-  const exited = waitForExit(child);
-  const lines: LogLine[] = [];
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  const watchers = new Set<() => void>();
-  child.stdout.on('data', (chunk: string) => {
-    stdout += chunk;
-    partial += chunk;
-    const complete = partial.split('\n');
-    partial = complete.pop()!;
-    for (const line of complete.filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
-    for (const watcher of watchers) watcher();
-  });
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-
-  const waitForLine = (test: (line: LogLine) => boolean, timeoutMs = 60_000) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const check = () => {
-        const found = lines.find(test);
-        if (found) {
-          watchers.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-        }
-      };
-      const timer = setTimeout(() => {
-        watchers.delete(check);
-        reject(new Error(`no such log line within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
-      }, timeoutMs);
-      watchers.add(check);
-      check();
-      void exited.then(() => {
-        check();
-        if (watchers.has(check)) {
-          watchers.delete(check);
-          clearTimeout(timer);
-          reject(new Error(`socd serve exited; stdout:\n${stdout}\nstderr:\n${stderr}`));
-        }
-      });
-    });
-
-  const listening = await waitForLine((line) => line.msg.startsWith('listening on '));
-  return { url: listening.url as string, pid: child.pid!, lines, stdout: () => stdout, stderr: () => stderr, exited, waitForLine };
-}
-
-function get(url: string, key?: string) {
-  return fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-}
-
-async function stop(served: Served): Promise<SocdResult> {
-  process.kill(served.pid, 'SIGTERM');
-  return served.exited;
-}
+afterEach(killStarted);
 
 /** Whether a new connection to the server is refused. */
 function refused(url: string): Promise<boolean> {
@@ -180,7 +98,7 @@ describe('socd serve on an embedded store', () => {
   let adminKeyStat: fs.Stats;
 
   beforeAll(async () => {
-    dataDir = await migratedDataDir();
+    dataDir = tempDir('socd-serve-');
     // Enough records, with enough context, that a full JSON export (some 20 MB) is much larger
     // than what the sockets buffer: read slowly, it stays in flight.
     const db = await openStore(loadConfig({ DATA_DIR: dataDir }), 'vitest');
@@ -207,16 +125,21 @@ describe('socd serve on an embedded store', () => {
       const created = served.lines.find((line) => line.msg.startsWith('admin API key created'));
       expect(created).toMatchObject({ file, key_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
       expect(created!.msg).toContain(file);
-      expect(served.lines.find((line) => line.msg.startsWith('listening on'))).toMatchObject({ store: 'pglite', rate_limits: 'memory' });
+      expect(served.lines.find((line) => line.msg.startsWith('listening on'))).toMatchObject({ store: 'embedded', rate_limits: 'memory' });
       expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       // The key works: the stats of the records imported before the start.
       const stats = await get(`${served.url}/api/v1/iocs/stats`, adminKey);
       expect(stats.status).toBe(200);
       expect(((await stats.json()) as { data: { totalIOCs: number } }).data.totalIOCs).toBe(RECORDS);
       expect((await get(`${served.url}/readyz`)).status).toBe(200);
-      // While it runs, the embedded store is locked by it.
-      const lock = JSON.parse(fs.readFileSync(path.join(dataDir, 'socd.lock'), 'utf8'));
-      expect(lock).toMatchObject({ pid: served.pid, command: 'socd serve' });
+      // While it runs, its PostgreSQL runs, and a command finds it there and leaves it running.
+      const postgres = embeddedServerPid(dataDir);
+      expect(postgres).toBeDefined();
+      const keys = await runSocd(['keys', 'list', '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+      expect(keys.code, keys.stderr).toBe(0);
+      expect((JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name)).toEqual(['admin']);
+      expect(embeddedServerPid(dataDir)).toBe(postgres);
+      expect((await get(`${served.url}/readyz`)).status).toBe(200);
     } finally {
       const result = await stop(served);
       expect(result.code).toBe(0);
@@ -227,7 +150,7 @@ describe('socd serve on an embedded store', () => {
     }
   });
 
-  it('on SIGTERM finishes the requests in flight, refuses new connections, exits 0 and releases the store', async () => {
+  it('on SIGTERM finishes the requests in flight, refuses new connections, exits 0 and then stops its PostgreSQL', async () => {
     const served = await startServe({ DATA_DIR: dataDir });
     const port = Number(new URL(served.url).port);
     // Three keep-alive connections, each with a large export read slowly: none can finish
@@ -287,7 +210,7 @@ describe('socd serve on an embedded store', () => {
       expect(served.lines[i]).toMatchObject({ status: 200 });
     }
     expect(messages.at(-1)).toBe('stopped');
-    expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
+    expect(embeddedServerPid(dataDir)).toBeUndefined();
   });
 
   it('on a second start keeps the admin key it has and creates no other', async () => {
@@ -305,7 +228,7 @@ describe('socd serve on an embedded store', () => {
     expect((JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name)).toEqual(['admin']);
   });
 
-  it('stops with one line and releases the store when its port is taken', async () => {
+  it('stops with one line, and stops its PostgreSQL, when its port is taken', async () => {
     const blocker = http.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
@@ -313,7 +236,7 @@ describe('socd serve on an embedded store', () => {
       const result = await runSocd(['serve'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', INGEST: 'false' });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`socd: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
-      expect(fs.existsSync(path.join(dataDir, 'socd.lock'))).toBe(false);
+      expect(embeddedServerPid(dataDir)).toBeUndefined();
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
@@ -459,7 +382,7 @@ describe('socd serve on a new, empty data directory', () => {
   });
 });
 
-describe.runIf(process.env.TEST_DATABASE_URL)('two socd serve processes on one PostgreSQL database', () => {
+describe('two socd serve processes on one PostgreSQL database (DATABASE_URL)', () => {
   let database: { url: string; drop: () => Promise<void> };
   let dirs: string[] = [];
   beforeAll(async () => {
@@ -478,14 +401,14 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two socd serve processes on one P
       expect(written).toHaveLength(1);
       const adminKey = fs.readFileSync(path.join(written[0]!, 'admin-key'), 'utf8').trim();
       for (const served of servers) {
-        expect(served.lines.find((line) => line.msg.startsWith('listening on'))).toMatchObject({ store: 'postgres' });
+        expect(served.lines.find((line) => line.msg.startsWith('listening on'))).toMatchObject({ store: 'external' });
         expect((await get(`${served.url}/readyz`)).status).toBe(200);
         const stats = await get(`${served.url}/api/v1/iocs/stats`, adminKey);
         expect(stats.status).toBe(200);
         expect(((await stats.json()) as { data: { totalIOCs: number } }).data.totalIOCs).toBe(0);
       }
-      // No lock file: a server database is shared.
-      for (const dir of dirs) expect(fs.existsSync(path.join(dir, 'socd.lock'))).toBe(false);
+      // Neither made an embedded server of its own.
+      for (const dir of dirs) expect(fs.existsSync(path.join(dir, 'postgres'))).toBe(false);
     } finally {
       const results = await Promise.all(servers.map(stop));
       for (const result of results) expect(result.code).toBe(0);

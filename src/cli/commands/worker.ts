@@ -5,6 +5,7 @@ import { startScheduler } from '../../ingest/scheduler.js';
 import { syncSourceCatalogue } from '../../ingest/setup.js';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
+import { exitOnLostStore } from '../../api/server.js';
 import { openStore } from '../../store/open.js';
 import { refreshStatsIfDue } from '../../store/stats.js';
 
@@ -15,7 +16,7 @@ export function registerWorker(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const log = createLogger(config);
-      const db = await openStore(config, 'socd worker');
+      const db = await openStore(config, 'socd worker', { log, onFatal: exitOnLostStore(log) });
       await syncSourceCatalogue(db);
       const scheduler = startScheduler(db, { log, concurrency: config.ingestConcurrency });
       const refresh = setInterval(() => {

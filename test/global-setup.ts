@@ -1,0 +1,24 @@
+// One embedded PostgreSQL for the whole suite, started as the product starts it (in a DATA_DIR of
+// its own): each suite then works in a database of its own on it, as on an external server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { useEmbeddedServer } from '../src/store/embedded/server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The embedded test server's connection string (the superuser, database postgres). */
+    embeddedUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socd-test-server-'));
+  const server = await useEmbeddedServer(dataDir, 'tests');
+  project.provide('embeddedUrl', server.url);
+  return async () => {
+    await server.release();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+}
