@@ -13,7 +13,6 @@
 // upserts beside COPY, on both backends) and article extraction (bench/extract.ts). --only runs
 // some of the four sections. `start` runs the build in dist/ (npm run bench builds it first).
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -27,7 +26,7 @@ import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus } from './corpus.j
 import { benchExtraction } from './extract.js';
 import { benchIngest } from './ingest.js';
 import type { HttpProbe, Probe, Results, Step } from './client.js';
-import { formatNumber, get, median, printTable, runClient, type Latency, type Row } from './measure.js';
+import { formatNumber, freePort, get, median, printTable, runClient, type Latency, type Row } from './measure.js';
 import { benchStart } from './start.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -86,17 +85,6 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   const result = await fn();
   log(`${label}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
   return result;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 async function startProcess(args: string[], env: Record<string, string>, healthPath: string): Promise<{ url: string; child: ChildProcess }> {

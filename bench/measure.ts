@@ -3,6 +3,7 @@
 // and their ratio.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import type { Job, Results } from './client.js';
 
@@ -10,6 +11,18 @@ export interface Latency {
   p50: number;
   p99: number;
   n: number;
+}
+
+/** A loopback port free at the time of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
 
 export function percentiles(samples: number[]): Latency {

@@ -13,14 +13,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ADMIN_KEY_FILE } from '../src/api/server.js';
 import { serviceEnv } from './backends.js';
-import { median, printTable, type Row } from './measure.js';
+import { freePort, median, printTable, type Row } from './measure.js';
 import { childrenOf, isRunning, leftovers, postmasterPid, pssKb } from './processes.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -35,17 +34,6 @@ function log(message: string) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** A GET on a connection of its own; the status and body, or undefined when nothing answers. */
 function request(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string } | undefined> {

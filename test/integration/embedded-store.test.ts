@@ -7,7 +7,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_NAME } from '../../src/store/embedded/account.js';
-import { embeddedServerPid, REPO_ROOT, tempDir } from '../helpers.js';
+import { openStore } from '../../src/store/open.js';
+import { embeddedServerPid, REPO_ROOT, startTestApp, tempDir, testConfig } from '../helpers.js';
 import { get, killStarted, startServe, stop } from '../helpers/serve.js';
 import { runSocd, spawnSocd, waitForExit } from '../helpers/socd.js';
 
@@ -177,6 +178,25 @@ describe('the embedded PostgreSQL of a DATA_DIR', { timeout: 120_000 }, () => {
       expect(((await after.json()) as { data: { totalIOCs: number } }).data.totalIOCs).toBe(before.data.totalIOCs);
     } finally {
       expect((await stop(served)).code).toBe(0);
+    }
+  });
+
+  it('/readyz answers 503, naming the cause, while the server is down', async () => {
+    const dir = dataDir();
+    // A store with no supervision: nothing starts the server again behind the probe's back.
+    const config = testConfig({ DATA_DIR: dir });
+    const db = await openStore(config, 'test');
+    const app = await startTestApp({ backend: 'embedded', db, config, close: () => db.close() });
+    try {
+      expect((await app.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+      process.kill(embeddedServerPid(dir)!, 'SIGKILL');
+      await waitUntil(() => embeddedServerPid(dir) === undefined, 'the server to die');
+      const res = await app.app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'unavailable', reason: expect.stringMatching(/ECONNREFUSED|terminat|connection/i) });
+    } finally {
+      await app.close();
+      await db.close();
     }
   });
 

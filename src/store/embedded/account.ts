@@ -13,8 +13,6 @@ const ROOT_MIRROR_DIR = '/var/lib/socdefenders';
 
 export interface Runner {
   binaries: PostgresBinaries;
-  /** Owner of the files PostgreSQL writes (undefined: this process's user). */
-  owner?: { uid: number; gid: number };
   /** The command and options that run one of the binaries as the account. */
   command(binary: string, args: string[], options?: SpawnOptions): { file: string; args: string[]; options: SpawnOptions };
   /** Gives a file or folder made by this process to the account. */
@@ -74,7 +72,6 @@ export async function runnerFor(dataDir: string): Promise<Runner> {
   if (canReach(ids, dataDir)) {
     return {
       binaries: mirrored,
-      owner: ids,
       command: (file, args, options = {}) => ({ file, args, options: { ...options, uid: ids.uid, gid: ids.gid } }),
       chown: (file) => fs.chownSync(file, ids.uid, ids.gid),
     };
@@ -89,7 +86,6 @@ export async function runnerFor(dataDir: string): Promise<Runner> {
   const grant = ['--reuid', String(ids.uid), '--regid', String(ids.gid), '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
   return {
     binaries: mirrored,
-    owner: ids,
     command: (file, args, options = {}) => ({ file: setpriv, args: [...grant, '--', file, ...args], options }),
     chown: (file) => fs.chownSync(file, ids.uid, ids.gid),
   };
