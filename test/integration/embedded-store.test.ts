@@ -73,9 +73,13 @@ describe('the embedded PostgreSQL of a DATA_DIR', { timeout: 120_000 }, () => {
       const client = await connect(dir);
       try {
         const settings = await client.query<{ name: string; setting: string }>(
-          "select name, setting from pg_settings where name in ('listen_addresses', 'unix_socket_directories', 'port') order by name",
+          `select name, setting from pg_settings
+            where name in ('listen_addresses', 'unix_socket_directories', 'port', 'data_checksums', 'io_method') order by name`,
         );
         expect(settings.rows).toEqual([
+          // Tuned as bench/ measured: no page checksums, reads on the backend itself.
+          { name: 'data_checksums', setting: 'off' },
+          { name: 'io_method', setting: 'sync' },
           { name: 'listen_addresses', setting: '127.0.0.1' },
           { name: 'port', setting: String(port) },
           { name: 'unix_socket_directories', setting: '' },
