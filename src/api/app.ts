@@ -1,36 +1,19 @@
 // Builds the HTTP application (server.ts starts it): the API under /api/v1 behind key
 // authentication, rate limits and scopes; health checks; the OpenAPI document.
 import crypto from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
-import type { AuthenticatedKey } from '../store/keys.js';
 import type { Authenticator } from './auth.js';
-import {
-  AppError,
-  clientErrorResponse,
-  errorHandler,
-  InsufficientScopeError,
-  notFoundHandler,
-  RateLimitError,
-} from './errors.js';
-import type { RateLimitDecision, RateLimiter } from './rate-limit.js';
+import { AppError, clientErrorResponse, errorHandler, notFoundHandler } from './errors.js';
+import { guarded } from './guard.js';
+import type { RateLimiter } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
 import { sourcesRoutes } from './routes/sources.js';
 import { statsRoutes } from './routes/stats.js';
 import type { StatsCache } from './stats-cache.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    apiKey?: AuthenticatedKey;
-  }
-  interface FastifyContextConfig {
-    /** The scope a key needs for this route. */
-    scope?: string;
-  }
-}
 
 export interface AppDeps {
   config: Config;
@@ -185,81 +168,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db, isClosing: deps.isClosing ?? (() => false) });
 
   await app.register(
-    async (api) => {
-      // Authentication, then the rate limit (every authenticated request counts), then the scope.
-      // A key found in the cache and a limit counted in memory are answered without a promise.
-      api.addHook('onRequest', (request, reply, done) => {
-        let key: AuthenticatedKey | Promise<AuthenticatedKey>;
-        try {
-          key = authenticator.authenticate(request);
-        } catch (error) {
-          return done(error as Error);
-        }
-        if (key instanceof Promise) key.then((k) => limit(request, reply, k, done), done);
-        else limit(request, reply, key, done);
-      });
-      const limit = (request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, done: (error?: Error) => void) => {
-        request.apiKey = key;
-        const budget = { perMinute: key.tier.requests_per_minute, perDay: key.tier.requests_per_day };
-        let decision: RateLimitDecision | Promise<RateLimitDecision>;
-        try {
-          decision = limiter.consume(key.id, budget);
-        } catch (error) {
-          return done(error as Error);
-        }
-        if (decision instanceof Promise) decision.then((d) => admit(request, reply, key, d, done), done);
-        else admit(request, reply, key, decision, done);
-      };
-      const admit = (
-        request: FastifyRequest,
-        reply: FastifyReply,
-        key: AuthenticatedKey,
-        decision: RateLimitDecision,
-        done: (error?: Error) => void,
-      ) => {
-        let refusal: Error | undefined;
-        try {
-          refusal = refusalOf(request, reply, key, decision);
-        } catch (error) {
-          refusal = error as Error;
-        }
-        done(refusal);
-      };
-      // The rate-limit headers, then the error that refuses the request, if any.
-      const refusalOf = (request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, decision: RateLimitDecision) => {
-        reply.header('X-RateLimit-Limit', String(decision.limit));
-        reply.header('X-RateLimit-Remaining', String(decision.remaining));
-        reply.header('X-RateLimit-Reset', String(decision.resetAt));
-        reply.header('X-RateLimit-Limit-Day', String(decision.dayLimit));
-        reply.header('X-RateLimit-Remaining-Day', String(decision.dayRemaining));
-        if (!decision.allowed) {
-          const retryAfter = Math.max(1, decision.resetAt - Math.floor(Date.now() / 1000));
-          reply.header('Retry-After', String(retryAfter));
-          return new RateLimitError({
-            limit: decision.limit,
-            window: decision.window,
-            reset_at: new Date(decision.resetAt * 1000).toISOString(),
-            retry_after_seconds: retryAfter,
-            tier: key.tier.name,
-          });
-        }
-        const scope = request.routeOptions.config.scope;
-        if (scope && !key.scopes.includes(scope)) {
-          return new InsufficientScopeError(`This endpoint requires the "${scope}" scope.`, {
-            required_scope: scope,
-            your_scopes: key.scopes,
-            tier: key.tier.name,
-          });
-        }
-        return undefined;
-      };
+    guarded({ authenticator, limiter }, async (api) => {
       // An unknown route under /api/v1 is answered after authentication, like the known ones:
       // no key gets 401, a key gets 404 with its rate-limit headers (and the request counts).
       api.setNotFoundHandler(notFoundHandler);
       await api.register(iocRoutes, { db, publicUrl: config.publicUrl });
       await api.register(statsRoutes, { stats });
       await api.register(sourcesRoutes, { db });
-    },
+    }),
     { prefix: '/api/v1' },
   );
 

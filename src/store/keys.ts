@@ -9,6 +9,14 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** The shape of a key; anything else is refused before any lookup. */
 export const KEY_PATTERN = /^sk_live_[0-9A-Za-z]{32,64}$/;
 
+/** Every scope there is: a closed list, which tiers and keys draw from. */
+export const SCOPES = ['read:iocs', 'read:stix', 'read:stats', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function isScope(value: unknown): value is Scope {
+  return (SCOPES as readonly unknown[]).includes(value);
+}
+
 export interface Tier {
   name: string;
   requests_per_minute: number;
@@ -94,6 +102,8 @@ export async function createApiKey(db: Queryable, input: NewKey): Promise<{ key:
     throw new KeyError(`unknown tier "${input.tier}"; tiers: ${names.join(', ')}`);
   }
   const scopes = input.scopes ?? tier.scopes;
+  const unknown = scopes.filter((scope) => !isScope(scope));
+  if (unknown.length > 0) throw new KeyError(`unknown scope ${unknown.join(', ')}; scopes: ${SCOPES.join(', ')}`);
   const foreign = scopes.filter((scope) => !tier.scopes.includes(scope));
   if (foreign.length > 0) {
     throw new KeyError(`scope ${foreign.join(', ')} not available on the ${tier.name} tier; allowed: ${tier.scopes.join(', ')}`);

@@ -1,0 +1,95 @@
+// One guard for every keyed route: authenticate the key, count the request against its rate
+// limit, then check the scope the route declares. It fails closed: a route registered behind it
+// without a scope it knows stops the app from starting, rather than serve any key.
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { isScope, SCOPES, type AuthenticatedKey, type Scope } from '../store/keys.js';
+import type { Authenticator } from './auth.js';
+import { InsufficientScopeError, RateLimitError } from './errors.js';
+import type { RateLimitDecision, RateLimiter } from './rate-limit.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: AuthenticatedKey;
+  }
+  interface FastifyContextConfig {
+    /** The scope a key needs for this route: every keyed route declares one. */
+    scope?: Scope;
+  }
+}
+
+export interface GuardDeps {
+  authenticator: Authenticator;
+  limiter: RateLimiter;
+}
+
+type Done = (error?: Error) => void;
+
+/**
+ * A plugin whose routes (those `routes` registers) are all keyed. The hooks are written with
+ * callbacks, not async functions: a key found in the cache and a limit counted in memory are
+ * answered without a promise, a measurable part of a small request.
+ */
+export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: FastifyInstance) => Promise<void>): FastifyPluginAsync {
+  return async (api) => {
+    api.addHook('onRoute', (route) => {
+      const scope: unknown = route.config?.scope;
+      if (!isScope(scope)) {
+        throw new Error(`${String(route.method)} ${route.url} is a keyed route: it must declare config.scope, one of ${SCOPES.join(', ')} (got ${String(scope)})`);
+      }
+    });
+    // Authentication, then the rate limit (every authenticated request counts), then the scope.
+    api.addHook('onRequest', (request, reply, done) => {
+      let key: AuthenticatedKey | Promise<AuthenticatedKey>;
+      try {
+        key = authenticator.authenticate(request);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (key instanceof Promise) key.then((k) => limit(request, reply, k, done), done);
+      else limit(request, reply, key, done);
+    });
+    const limit = (request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, done: Done) => {
+      request.apiKey = key;
+      const budget = { perMinute: key.tier.requests_per_minute, perDay: key.tier.requests_per_day };
+      let decision: RateLimitDecision | Promise<RateLimitDecision>;
+      try {
+        decision = limiter.consume(key.id, budget);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (decision instanceof Promise) decision.then((d) => done(refusalOf(request, reply, key, d)), done);
+      else done(refusalOf(request, reply, key, decision));
+    };
+    await routes(api);
+  };
+}
+
+/** Sets the rate-limit headers; returns the error that refuses the request, if any. */
+function refusalOf(request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, decision: RateLimitDecision): Error | undefined {
+  reply.header('X-RateLimit-Limit', String(decision.limit));
+  reply.header('X-RateLimit-Remaining', String(decision.remaining));
+  reply.header('X-RateLimit-Reset', String(decision.resetAt));
+  reply.header('X-RateLimit-Limit-Day', String(decision.dayLimit));
+  reply.header('X-RateLimit-Remaining-Day', String(decision.dayRemaining));
+  if (!decision.allowed) {
+    const retryAfter = Math.max(1, decision.resetAt - Math.floor(Date.now() / 1000));
+    reply.header('Retry-After', String(retryAfter));
+    return new RateLimitError({
+      limit: decision.limit,
+      window: decision.window,
+      reset_at: new Date(decision.resetAt * 1000).toISOString(),
+      retry_after_seconds: retryAfter,
+      tier: key.tier.name,
+    });
+  }
+  // A request that matched no route (answered 404 after authentication) has no scope to check.
+  const scope = request.routeOptions.config.scope;
+  if (scope !== undefined && !key.scopes.includes(scope)) {
+    return new InsufficientScopeError(`This endpoint requires the "${scope}" scope.`, {
+      required_scope: scope,
+      your_scopes: key.scopes,
+      tier: key.tier.name,
+    });
+  }
+  return undefined;
+}

@@ -1,0 +1,63 @@
+// The guard that every keyed route stands behind, on a route prefix of its own (as TAXII and the
+// dashboard's API will be): it fails closed at startup for a route without a known scope, and
+// at request time answers 401, 403 or the route, with the real authenticator and limiter.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../src/api/auth.js';
+import { errorHandler } from '../../src/api/errors.js';
+import { guarded, type GuardDeps } from '../../src/api/guard.js';
+import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
+import type { Scope } from '../../src/store/keys.js';
+import { createApiKey } from '../../src/store/keys.js';
+import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
+
+describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
+  let store: TestStore;
+  let deps: GuardDeps;
+  const apps: FastifyInstance[] = [];
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    deps = { authenticator: createAuthenticator(store.db, 0), limiter: createMemoryRateLimiter() };
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await deps?.authenticator.close();
+    await store?.close();
+  });
+
+  function appWith(routes: (api: FastifyInstance) => void): FastifyInstance {
+    const app = Fastify();
+    apps.push(app);
+    app.setErrorHandler(errorHandler);
+    void app.register(
+      guarded(deps, async (api) => routes(api)),
+      { prefix: '/other' },
+    );
+    return app;
+  }
+
+  it('refuses to start with a route that declares no scope, naming the route', async () => {
+    const app = appWith((api) => api.get('/open', async () => ({ secret: true })));
+    await expect(app.ready()).rejects.toThrow(/^GET \/other\/open is a keyed route: it must declare config\.scope, one of read:iocs, read:stix, read:stats, admin \(got undefined\)$/);
+  });
+
+  it('refuses to start with a scope outside the closed list', async () => {
+    const app = appWith((api) => api.get('/odd', { config: { scope: 'read:everything' as Scope } }, async () => ({})));
+    await expect(app.ready()).rejects.toThrow(/got read:everything/);
+  });
+
+  it('answers 401 without a key, 403 for a key without the scope, and the route for a key with it', async () => {
+    const app = appWith((api) => api.get('/stats', { config: { scope: 'read:stats' } }, async () => ({ ok: true })));
+    await app.ready();
+    expect((await app.inject({ url: '/other/stats' })).statusCode).toBe(401);
+    const narrow = (await createApiKey(store.db, { name: 'narrow', tier: 'pro', scopes: ['read:iocs'] })).key;
+    const refused = await app.inject({ url: '/other/stats', headers: { 'x-api-key': narrow } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'insufficient_scope', details: { required_scope: 'read:stats' } });
+    expect(refused.headers['x-ratelimit-limit']).toBe('1000');
+    const wide = (await createApiKey(store.db, { name: 'wide', tier: 'pro' })).key;
+    const served = await app.inject({ url: '/other/stats', headers: { 'x-api-key': wide } });
+    expect(served.statusCode).toBe(200);
+    expect(served.json()).toEqual({ ok: true });
+  });
+});
