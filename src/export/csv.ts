@@ -2,7 +2,7 @@
 // A cell that a spreadsheet would run as a formula is neutralized with a leading quote.
 // Written by hand rather than through a general CSV library: an export of 10,000 rows would
 // spend most of its time there (test/unit/export/csv.test.ts checks it against csv-stringify).
-import type { CsvRecord, IocRecord } from './types.js';
+import type { CsvRecord, IocRecord } from '../store/records.js';
 
 export const CSV_COLUMNS = [
   'id',

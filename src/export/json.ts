@@ -1,6 +1,6 @@
 // The list endpoint's JSON envelope, written in pieces so that the records can stream:
 // {"data": [records...], "meta": ..., "links": ...}.
-import type { IocRecord } from './types.js';
+import type { IocRecord } from '../store/records.js';
 
 export function jsonListHead(): string {
   return '{"data":[';

@@ -7,7 +7,7 @@ import { v4 as uuidv4, v5 as uuidv5, parse as parseUuid } from 'uuid';
 import { attackTechnique, attackTechniqueUrl, isAttackTechniqueId, normalizeAttackTechniqueId } from '../ioc/attack.js';
 import { indicatorId } from '../ioc/ids.js';
 import { HASH_TYPES, type Confidence, type IocType } from '../ioc/types.js';
-import type { IndicatorSummary } from './types.js';
+import type { IndicatorSummary } from '../store/records.js';
 
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 

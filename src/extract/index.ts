@@ -9,7 +9,6 @@
 //   src/ioc/warninglist          benign and reserved values
 //   context / confidence         the sentence, its keywords, the score and its reasons
 //   attack-and-cve / industries / tags
-//   feed-records                 the extraction as the pipeline's FeedRecord rows
 import { getDomain } from 'tldts';
 import { normalizeIoc } from '../ioc/normalize.js';
 import type { Confidence, IocType, ParseResult } from '../ioc/types.js';
@@ -30,7 +29,6 @@ import type { Block, ExtractedIoc, Extraction, ExtractOptions } from './types.js
 export type { Block, ExtractedIoc, Extraction, ExtractOptions } from './types.js';
 export { blocksToText, htmlToBlocks, looksLikeHtml } from './html-to-text.js';
 export { textToBlocks } from './text-blocks.js';
-export { toFeedRecords, type ArticleRecordOptions } from './feed-records.js';
 
 /** What is kept of one value while the document is read: its best occurrence so far. */
 interface Found {

@@ -51,14 +51,15 @@ const INSERT_LISTED_ARTICLES = `insert into articles (id, source_id, title, url)
   on conflict do nothing`;
 const SELECT_SOURCE_ARTICLES = `select id from articles where source_id = $1 and id = any($2::uuid[])`;
 
-export interface ListedArticle {
+/** An article as a list names it: its id, and its title and URL when the list has them. */
+export interface ArticleRef {
   id: string;
   title?: string;
   url?: string;
 }
 
 /** Stores the fully described articles of one source; returns the ids among `articles` it has. */
-export async function linkableArticles(db: Queryable, sourceId: number, articles: ListedArticle[]): Promise<Set<string>> {
+export async function linkableArticles(db: Queryable, sourceId: number, articles: ArticleRef[]): Promise<Set<string>> {
   if (articles.length === 0) return new Set();
   const described = [...new Map(articles.filter((a) => a.title && a.url).map((a) => [a.id, a])).values()];
   if (described.length > 0) {

@@ -3,7 +3,7 @@
 // so that exports stream and never hold a whole result in memory.
 import { indicatorId, recordId } from '../ioc/ids.js';
 import type { Category, Confidence, Industry, IocType, NormalizedIoc, Origin } from '../ioc/types.js';
-import type { CsvRecord, IndicatorSummary, IocRecord } from '../export/types.js';
+import type { CsvRecord, IndicatorSummary, IocRecord } from './records.js';
 import { batcher } from './batcher.js';
 import type { Db, Queryable } from './db.js';
 import type { SourceRef } from './sources.js';

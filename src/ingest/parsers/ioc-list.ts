@@ -15,8 +15,14 @@ import {
   type NormalizedIoc,
   type Origin,
 } from '../../ioc/types.js';
-import type { ListedArticle } from '../../store/articles.js';
 import { textOf } from './common.js';
+
+/** A record's article as the list names it: its id (CSV), with its title and URL (JSON). */
+export interface ListedArticle {
+  id: string;
+  title?: string;
+  url?: string;
+}
 
 export interface ListRow {
   ioc: NormalizedIoc;

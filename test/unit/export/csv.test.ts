@@ -6,7 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, csvHeader, csvLines, neutralizeFormula, restoreFormula } from '../../../src/export/csv.js';
-import type { CsvRecord } from '../../../src/export/types.js';
+import type { CsvRecord } from '../../../src/store/records.js';
 
 const REFERENCE = { record_delimiter: 'windows', cast: { string: neutralizeFormula } } as const;
 

@@ -23,7 +23,7 @@ import {
   type StixRelationship,
   type StixVulnerability,
 } from '../../../src/export/stix.js';
-import type { IndicatorSummary } from '../../../src/export/types.js';
+import type { IndicatorSummary } from '../../../src/store/records.js';
 import { attackTechnique, attackTechniqueUrl } from '../../../src/ioc/attack.js';
 import { indicatorId } from '../../../src/ioc/ids.js';
 import type { IocType } from '../../../src/ioc/types.js';

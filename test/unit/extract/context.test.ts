@@ -2,7 +2,7 @@
 // advisories (public domain; see test/fixtures/README.md).
 import { describe, expect, it } from 'vitest';
 import { contextSentence, MAX_CONTEXT_LENGTH } from '../../../src/extract/context.js';
-import { extractIocs, toFeedRecords } from '../../../src/extract/index.js';
+import { extractIocs } from '../../../src/extract/index.js';
 
 describe('context', () => {
   it('AA25-163A: the sentence that holds the value, and only it', () => {
@@ -37,25 +37,5 @@ describe('context', () => {
     const text = 'First line.\nThe value evil.com is here. Next sentence.';
     const start = text.indexOf('evil.com');
     expect(contextSentence(text, start, start + 8)).toBe('The value evil.com is here.');
-  });
-});
-
-describe('toFeedRecords', () => {
-  it('gives one pipeline record per IOC with the article-level evidence', () => {
-    const extraction = extractIocs('The LockBit affiliate targeted hospitals via its C2 at 45[.]77[.]12[.]9 [T1071] and 10.0.0.1.', { html: false });
-    const seenAt = new Date('2025-06-12T00:00:00Z');
-    const records = toFeedRecords(extraction, { seenAt, articleUrl: 'https://news.example.net/a' });
-    const c2 = records.find((record) => record.ioc.value === '45.77.12.9');
-    expect(c2).toMatchObject({
-      ioc: { type: 'ipv4', value: '45.77.12.9', normalized: '45.77.12.9', notes: ['refanged'] },
-      confidence: 'high',
-      firstSeen: seenAt,
-      lastSeen: seenAt,
-      referenceUrl: 'https://news.example.net/a',
-      mitreTechniques: ['T1071'],
-      industries: ['healthcare'],
-      tags: ['lockbit', 'ransomware'],
-    });
-    expect(records.find((record) => record.ioc.value === '10.0.0.1')?.suppressedReason).toMatch(/RFC 1918/);
   });
 });

@@ -1,5 +1,5 @@
-// The two shapes the exporters read. The store builds them from SQL rows; the exporters turn
-// them into wire formats. Timestamps arrive already formatted (ISO 8601, UTC, `Z`).
+// The shapes the store reads IOCs as, for the exporters to turn into wire formats (they are the
+// only bridge between the two). Timestamps come already formatted (ISO 8601, UTC, `Z`).
 import type { Category, Confidence, IocType, Origin } from '../ioc/types.js';
 
 /** One IOC record: a value as one source reported it (a sighting). What list and search return. */
