@@ -22,7 +22,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.js';
 import type { Confidence } from '../src/ioc/types.js';
 import type { Db } from '../src/store/db.js';
-import { upsertRecords, type NewRecord } from '../src/store/iocs.js';
+import { upsertRecords, type NewRecord } from '../src/store/upsert.js';
 import type { SourceRef } from '../src/store/sources.js';
 import { openStore } from '../src/store/open.js';
 import { openBenchDatabase, parseBackends, type BackendName } from './backends.js';

@@ -3,7 +3,7 @@ import type { Category, Confidence, Origin } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
 import { linkableArticles } from '../store/articles.js';
 import type { Db } from '../store/db.js';
-import { upsertRecords, type NewRecord } from '../store/iocs.js';
+import { upsertRecords, type NewRecord } from '../store/upsert.js';
 import { ensureImportSource } from '../store/sources.js';
 import { refreshStats } from '../store/stats.js';
 import { parseIocList, type ListRow, type ParsedList, type RejectedRow } from './parsers/ioc-list.js';

@@ -9,7 +9,7 @@ import type { NormalizedIoc } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
 import { upsertArticle, existingArticleUrls } from '../store/articles.js';
 import type { Db, Queryable } from '../store/db.js';
-import { upsertRecords, type NewRecord } from '../store/iocs.js';
+import { upsertRecords, type NewRecord } from '../store/upsert.js';
 import { withSourceLock } from '../store/locks.js';
 import { findSource, insertRun, recentRuns, updateSourceState, type SourceRow, type SourceRun } from '../store/sources.js';
 import { readableArticle } from './article-text.js';

@@ -9,7 +9,7 @@ import { SearchResponse } from '../../src/api/schemas.js';
 import { indicatorId, parseIoc, recordId } from '../../src/ioc/index.js';
 import type { Confidence } from '../../src/ioc/types.js';
 import { upsertArticle } from '../../src/store/articles.js';
-import { upsertRecords, type NewRecord } from '../../src/store/iocs.js';
+import { upsertRecords, type NewRecord } from '../../src/store/upsert.js';
 import type { SourceRef } from '../../src/store/sources.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import {

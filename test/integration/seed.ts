@@ -19,7 +19,7 @@ import { indicatorId, parseIoc, recordId } from '../../src/ioc/index.js';
 import type { Category, Confidence, IocType, NormalizedIoc, Origin } from '../../src/ioc/types.js';
 import { upsertArticle } from '../../src/store/articles.js';
 import type { Db } from '../../src/store/db.js';
-import { upsertRecords, type NewRecord } from '../../src/store/iocs.js';
+import { upsertRecords, type NewRecord } from '../../src/store/upsert.js';
 import type { SourceRef } from '../../src/store/sources.js';
 import { refreshStats } from '../../src/store/stats.js';
 import { readFixture } from '../helpers.js';

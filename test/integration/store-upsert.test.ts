@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIoc } from '../../src/ioc/index.js';
 import type { IocType } from '../../src/ioc/types.js';
-import { searcher, upsertRecords, type NewRecord } from '../../src/store/iocs.js';
+import { searcher } from '../../src/store/search.js';
+import { upsertRecords, type NewRecord } from '../../src/store/upsert.js';
 import { ensureImportSource, type SourceRef } from '../../src/store/sources.js';
 import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
 

@@ -10,7 +10,6 @@ import { parseIoc, refang } from '../../ioc/index.js';
 import type { Db } from '../../store/db.js';
 import {
   countRecords,
-  searcher,
   streamCsvRecords,
   streamIndicatorIds,
   streamRecords,
@@ -18,6 +17,7 @@ import {
   summarizeIndicators,
   toIocRecord,
 } from '../../store/iocs.js';
+import { searcher } from '../../store/search.js';
 import { InsufficientScopeError } from '../errors.js';
 import { resolveQuery, type ResolvedQuery } from '../filters.js';
 import {

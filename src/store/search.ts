@@ -1,0 +1,197 @@
+// Search: the exact lookup of values (concurrent searches batched into one statement), the
+// records related to what was found, and the trigram fallback when nothing matches.
+import { batcher } from './batcher.js';
+import type { Db, Queryable } from './db.js';
+import { RECORD_JOINS, RECORD_JSON } from './iocs.js';
+
+const MAX_EXACT_RECORDS = 1000;
+const MAX_RELATED = 10;
+const MAX_FUZZY_INDICATORS = 10;
+// The substring stage ranks at most this many candidates by similarity.
+const MAX_SUBSTRING_CANDIDATES = 200;
+
+// The records of each value ($1, several at once), newest first, with the value's place in $1.
+// The array reaches the statement through `(select ...)`, out of the planner's sight (so in
+// SEARCH_RELATED): seeing it, PostgreSQL would find each call's own plan cheaper than the generic
+// one and plan every call anew, which costs more than the lookup.
+const SEARCH_EXACT = `select q.n::int as n, m.json, m.indicator_id, m.article_id
+  from unnest((select $1::text[])) with ordinality q(value, n)
+  cross join lateral (
+    select ${RECORD_JSON}, s.indicator_id, s.article_id, s.last_seen, s.id
+    ${RECORD_JOINS}
+    where i.value_normalized = q.value
+    order by s.last_seen desc, s.id
+    limit ${MAX_EXACT_RECORDS}
+  ) m
+  order by q.n, m.last_seen desc, m.id`;
+
+// For each search ($1 and $2, several at once, with the search's place in them): up to 10 other
+// IOCs from its articles (a comma-separated list), not its indicators (the same). Each
+// indicator's best record (highest confidence, then newest), the best first. An article lists an
+// IOC once (one record per indicator, source and article; an article has one source), so the 10
+// best IOCs of all its articles are among the 10 best records of each: those come straight off
+// the index sightings_related, in its order (0005_related_index.sql: the rank expression is the
+// index's, word for word), and only they are read, joined and formatted. The indicators to leave
+// out become an array once a search (`offset 0` keeps the planner from folding the conversion
+// back into the filter, where it ran again for every row read). Run only for the searches whose
+// matches come from an article (most come from feeds): with the matches, in one statement, it
+// cost every search a third more.
+const SEARCH_RELATED = `select q.n::int as n, r.json
+  from unnest((select $1::text[]), (select $2::text[])) with ordinality q(articles, indicators, n)
+  cross join lateral (select string_to_array(q.indicators, ',')::uuid[] as ids offset 0) matched
+  cross join lateral (
+    select ${RECORD_JSON}, s.rank, s.extracted_at, s.id
+    from (
+      select * from (
+        select distinct on (best.indicator_id) best.*
+        from unnest(string_to_array(q.articles, ',')::uuid[]) article(id)
+        cross join lateral (
+          select s.*, case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end as rank
+          from sightings s
+          where s.article_id = article.id and s.indicator_id <> all(matched.ids)
+          order by rank, s.extracted_at desc, s.id
+          limit ${MAX_RELATED}
+        ) best
+        order by best.indicator_id, best.rank, best.extracted_at desc, best.id
+      ) per_indicator
+      order by rank, extracted_at desc, id
+      limit ${MAX_RELATED}
+    ) s
+    join indicators i on i.id = s.indicator_id
+    join sources src on src.id = s.source_id
+    left join articles a on a.id = s.article_id
+  ) r
+  order by q.n, r.rank, r.extracted_at desc, r.id`;
+
+// The trigram fallback, one statement per stage, each returning the records of its best
+// indicators. First values containing q: the trigram index finds them fast, and only those few
+// are ranked by similarity (ilike, because a URL keeps the case of its path). Then, only when
+// nothing contains q, near misses: similarity above pg_trgm's threshold (0.3), which costs a
+// scan of every candidate sharing a trigram, so it is kept for when it is needed. (In one
+// statement with the exact stage, the fallback saves PostgreSQL a round trip but costs the
+// embedded store, which plans every statement anew, more than twice the time of an exact search.)
+const fuzzyRecords = (candidates: string, similarity: string) => `with candidates as (${candidates}),
+  hits as (
+    select id, ${similarity} as similarity from candidates
+    order by similarity desc, value_normalized limit ${MAX_FUZZY_INDICATORS}
+  )
+  select ${RECORD_JSON}, h.similarity
+  from hits h join sightings s on s.indicator_id = h.id
+  join indicators i on i.id = s.indicator_id
+  join sources src on src.id = s.source_id
+  left join articles a on a.id = s.article_id
+  order by h.similarity desc, i.value_normalized, s.last_seen desc, s.id`;
+// Hashes are not in the trigram index (0003_ingest_indexes.sql): a hash is found by its
+// beginning, on the btree of hashes. Each statement carries its index's predicate, word for word.
+const NOT_HASH = `type not in ('md5', 'sha1', 'sha256', 'sha512')`;
+const HASH = `type in ('md5', 'sha1', 'sha256', 'sha512')`;
+// q reaches the index condition through `(select $1)`, for the reason given at SEARCH_EXACT.
+const CONTAINING = `select id, value_normalized from indicators
+  where ${NOT_HASH} and value_normalized ilike (select $1::text) limit ${MAX_SUBSTRING_CANDIDATES}`;
+const SEARCH_SUBSTRING = fuzzyRecords(CONTAINING, 'similarity(value_normalized, $2)');
+// A q of hex digits may also be the beginning of hashes: [$3, $4) is the range of values that
+// begin with it (text_pattern_ops compares bytes).
+const SEARCH_SUBSTRING_OR_HASH = fuzzyRecords(
+  `(${CONTAINING}) union all
+    (select id, value_normalized from indicators where ${HASH} and value_normalized ~>=~ $3 and value_normalized ~<~ $4
+      limit ${MAX_SUBSTRING_CANDIDATES})`,
+  'similarity(value_normalized, $2)',
+);
+const SEARCH_SIMILAR = fuzzyRecords(
+  `select id, value_normalized from indicators where ${NOT_HASH} and value_normalized % (select $1::text)`,
+  'similarity(value_normalized, $1)',
+);
+const HEX = /^[0-9a-f]+$/;
+
+export interface SearchLookup {
+  /** The normalized value, looked up exactly. */
+  value: string;
+  /** What the trigram fallback looks for when the value has no records (none: no fallback). */
+  fuzzy?: string;
+  /** Whether to look for the related IOCs of an exact match. */
+  related: boolean;
+}
+
+/** Records as JSON text, each an IocRecord; a fuzzy match's with its `similarity`. */
+export interface SearchResult {
+  matchType: 'exact' | 'fuzzy' | 'none';
+  matches: string[];
+  related: string[];
+}
+
+interface MatchRow {
+  json: string;
+  indicator_id: string;
+  article_id: string | null;
+}
+
+/** Rows that answer several lookups at once, each row with its lookup's place (from 1). */
+function byPlace<R extends { n: number }>(rows: R[], count: number): R[][] {
+  const answers = Array.from({ length: count }, (): R[] => []);
+  for (const row of rows) answers[row.n - 1]!.push(row);
+  return answers;
+}
+
+/** The records of each value, in one statement. */
+async function matchesOf(db: Queryable, values: string[]): Promise<MatchRow[][]> {
+  const unique = [...new Set(values)];
+  const found = byPlace(await db.query<MatchRow & { n: number }>(SEARCH_EXACT, [unique]), unique.length);
+  const place = new Map(unique.map((value, i) => [value, i]));
+  return values.map((value) => found[place.get(value)!]!);
+}
+
+interface RelatedLookup {
+  articles: string[];
+  indicators: string[];
+}
+
+/** The related IOCs of each search, in one statement. */
+async function relatedOf(db: Queryable, lookups: RelatedLookup[]): Promise<string[][]> {
+  const list = (ids: string[]) => ids.join(',');
+  const rows = await db.query<{ n: number; json: string }>(SEARCH_RELATED, [
+    lookups.map((l) => list(l.articles)),
+    lookups.map((l) => list(l.indicators)),
+  ]);
+  return byPlace(rows, lookups.length).map((found) => found.map((row) => row.json));
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+/** Values containing q (hashes: beginning with it), or else values like q; best first. */
+async function fuzzyMatches(db: Queryable, q: string): Promise<string[]> {
+  const params: string[] = [`%${escapeLike(q)}%`, q];
+  const hashes = HEX.test(q);
+  // the first value after every one that begins with q: its last digit, one higher
+  if (hashes) params.push(q, q.slice(0, -1) + String.fromCharCode(q.charCodeAt(q.length - 1) + 1));
+  type Row = { json: string; similarity: number };
+  let rows = await db.query<Row>(hashes ? SEARCH_SUBSTRING_OR_HASH : SEARCH_SUBSTRING, params);
+  if (rows.length === 0) rows = await db.query<Row>(SEARCH_SIMILAR, [q]);
+  // The record's last member, then the similarity (rounded as JSON.stringify would write it).
+  return rows.map((row) => `${row.json.slice(0, -1)},"similarity":${JSON.stringify(Math.round(Number(row.similarity) * 1000) / 1000)}}`);
+}
+
+export type Search = (lookup: SearchLookup) => Promise<SearchResult>;
+
+/**
+ * Search on a store: the exact stage, with the related IOCs of the matches' articles; when it
+ * finds nothing, the trigram fallback. Exact lookups made at the same time go to the database
+ * together, and so do related ones (batcher.ts).
+ */
+export function searcher(db: Db): Search {
+  const exact = batcher((values: string[]) => matchesOf(db, values));
+  const relatedIn = batcher((lookups: RelatedLookup[]) => relatedOf(db, lookups));
+  return async ({ value, fuzzy, related }) => {
+    const rows = await exact(value);
+    if (rows.length > 0) {
+      const matches = rows.map((row) => row.json);
+      const articles = related ? [...new Set(rows.flatMap((row) => (row.article_id ? [row.article_id] : [])))] : [];
+      if (articles.length === 0) return { matchType: 'exact', matches, related: [] };
+      const indicators = [...new Set(rows.map((row) => row.indicator_id))];
+      return { matchType: 'exact', matches, related: await relatedIn({ articles, indicators }) };
+    }
+    const matches = fuzzy === undefined ? [] : await fuzzyMatches(db, fuzzy);
+    return { matchType: matches.length > 0 ? 'fuzzy' : 'none', matches, related: [] };
+  };
+}
