@@ -2,6 +2,7 @@
 // limit, then check the scope the route declares. It fails closed: a route registered behind it
 // without a scope it knows stops the app from starting, rather than serve any key.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AnyExporter } from '../export/index.js';
 import { isScope, SCOPES, type AuthenticatedKey, type Scope } from '../store/keys.js';
 import type { Authenticator } from './auth.js';
 import { InsufficientScopeError, RateLimitError } from './errors.js';
@@ -92,4 +93,26 @@ function refusalOf(request: FastifyRequest, reply: FastifyReply, key: Authentica
     });
   }
   return undefined;
+}
+
+/**
+ * Whether a key may have an export format: the tier lists it (permissions are data: a tier's
+ * list_formats) and the key has the scope the format needs.
+ */
+export function assertFormatAllowed(key: AuthenticatedKey, exporter: AnyExporter): void {
+  if (exporter.listed && !key.tier.list_formats.includes(exporter.format)) {
+    throw new InsufficientScopeError(`The ${exporter.format} format is not available on the ${key.tier.name} tier.`, {
+      parameter: 'format',
+      allowed_formats: key.tier.list_formats,
+      tier: key.tier.name,
+    });
+  }
+  if (!key.scopes.includes(exporter.scope)) {
+    throw new InsufficientScopeError(`The ${exporter.format} format requires the "${exporter.scope}" scope.`, {
+      parameter: 'format',
+      required_scope: exporter.scope,
+      your_scopes: key.scopes,
+      tier: key.tier.name,
+    });
+  }
 }

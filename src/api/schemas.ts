@@ -1,6 +1,7 @@
 // The request and response schemas: Fastify validates requests with them, serializes
 // responses with them, and /api/openapi.json is generated from them.
 import { Type, type Static, type TSchema } from 'typebox';
+import { LIST_FORMATS, LIST_FORMATS_DESCRIPTION } from '../export/index.js';
 import { CATEGORIES, CONFIDENCES, IOC_TYPE_ALIASES, IOC_TYPES, INDUSTRIES, ORIGINS } from '../ioc/types.js';
 
 /** A string that must be one of `values` (`type` too, for OpenAPI readers). */
@@ -46,7 +47,7 @@ const FilterParams = {
 export const ListQuery = Type.Object(
   {
     ...FilterParams,
-    format: Type.Optional(StringEnum(['json', 'csv', 'txt'], { default: 'json', description: '`txt` lists each distinct value once.' })),
+    format: Type.Optional(StringEnum(LIST_FORMATS, { default: 'json', description: LIST_FORMATS_DESCRIPTION })),
     include_context: Type.Optional(Type.Boolean({ default: true, description: 'false omits `context` from each record.' })),
   },
   { additionalProperties: false },

@@ -3,6 +3,7 @@
 // Written by hand rather than through a general CSV library: an export of 10,000 rows would
 // spend most of its time there (test/unit/export/csv.test.ts checks it against csv-stringify).
 import type { CsvRecord, IocRecord } from '../store/records.js';
+import type { Exporter } from './exporter.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -71,3 +72,14 @@ export function toCsvRecord(r: IocRecord): CsvRecord {
 export function toCsvRows(records: IocRecord[]): string {
   return csvLines(records.map(toCsvRecord));
 }
+
+export const csvExporter = {
+  format: 'csv',
+  mediaType: 'text/csv; charset=utf-8; header=present',
+  filename: 'iocs.csv',
+  scope: 'read:iocs',
+  reads: 'csv-records',
+  listed: true,
+  description: 'the 10-column CSV (RFC 4180).',
+  writer: () => ({ head: csvHeader, batch: csvLines, tail: () => '' }),
+} as const satisfies Exporter<'csv-records'>;

@@ -1,6 +1,7 @@
 // The list endpoint's JSON envelope, written in pieces so that the records can stream:
 // {"data": [records...], "meta": ..., "links": ...}.
 import type { IocRecord } from '../store/records.js';
+import type { Exporter } from './exporter.js';
 
 export function jsonListHead(): string {
   return '{"data":[';
@@ -16,3 +17,27 @@ export function jsonListRecords(records: IocRecord[], first: boolean): string {
 export function jsonListTail(meta: object, links: object): string {
   return `],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`;
 }
+
+export const jsonExporter = {
+  format: 'json',
+  mediaType: 'application/json; charset=utf-8',
+  scope: 'read:iocs',
+  reads: 'records',
+  listed: true,
+  description: 'the full envelope, the records with `meta` and `links`.',
+  writer: (context) => {
+    // Asked for at once: the total is counted while the records stream (on another connection),
+    // so a large count never delays the first byte; `meta` comes after the records (JSON gives
+    // the order of an object's members no meaning).
+    const meta = context.listMeta();
+    meta.catch(() => {}); // awaited by the tail; a stream that fails first must not leave it unhandled
+    return {
+      head: jsonListHead,
+      batch: jsonListRecords,
+      tail: async () => {
+        const { meta: listMeta, links } = await meta;
+        return jsonListTail(listMeta, links);
+      },
+    };
+  },
+} as const satisfies Exporter<'records'>;

@@ -8,6 +8,7 @@ import { attackTechnique, attackTechniqueUrl, isAttackTechniqueId, normalizeAtta
 import { indicatorId } from '../ioc/ids.js';
 import { HASH_TYPES, type Confidence, type IocType } from '../ioc/types.js';
 import type { IndicatorSummary } from '../store/records.js';
+import type { Exporter } from './exporter.js';
 
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 
@@ -125,6 +126,20 @@ export function createStixBundleWriter(_opts: StixBundleOptions = {}): StixBundl
     tail: () => ']}',
   };
 }
+
+export const stixExporter = {
+  format: 'stix',
+  mediaType: 'application/json; charset=utf-8',
+  negotiated: 'application/stix+json;version=2.1',
+  scope: 'read:stix',
+  reads: 'summaries',
+  listed: false,
+  description: 'a STIX 2.1 bundle, one object per distinct indicator.',
+  writer: () => {
+    const bundle = createStixBundleWriter();
+    return { head: bundle.head, batch: (summaries) => summaries.map(bundle.objects).join(''), tail: bundle.tail };
+  },
+} as const satisfies Exporter<'summaries'>;
 
 /** The whole bundle as an object: for tests and small exports (large ones stream the writer). */
 export function toStixBundle(rows: readonly IndicatorSummary[], opts?: StixBundleOptions): StixBundle {

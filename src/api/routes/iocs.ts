@@ -1,25 +1,16 @@
-// GET /api/v1/iocs (json, csv, txt), /api/v1/iocs/search and /api/v1/iocs/stix.
-import { Readable } from 'node:stream';
+// GET /api/v1/iocs (in the list formats of the export registry), /api/v1/iocs/search and
+// /api/v1/iocs/stix.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { csvHeader, csvLines } from '../../export/csv.js';
-import { jsonListHead, jsonListRecords, jsonListTail } from '../../export/json.js';
-import { createStixBundleWriter } from '../../export/stix.js';
-import { toTxtLines } from '../../export/txt.js';
+import { exporterFor } from '../../export/index.js';
+import { stixExporter } from '../../export/stix.js';
 import { parseIoc, refang } from '../../ioc/index.js';
 import type { Db } from '../../store/db.js';
-import {
-  countRecords,
-  streamCsvRecords,
-  streamIndicatorIds,
-  streamRecords,
-  streamValues,
-  summarizeIndicators,
-  toIocRecord,
-} from '../../store/iocs.js';
+import { countRecords } from '../../store/iocs.js';
 import { searcher } from '../../store/search.js';
-import { InsufficientScopeError } from '../errors.js';
+import { sendExport } from '../export.js';
 import { resolveQuery, type ResolvedQuery } from '../filters.js';
+import { assertFormatAllowed } from '../guard.js';
 import {
   AUTHENTICATED_ERRORS,
   ListQuery,
@@ -62,50 +53,6 @@ function sendJsonText(reply: FastifyReply, body: string) {
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
-/** Streams a body made of string pieces; nothing is held whole in memory. */
-function sendStream(reply: FastifyReply, contentType: string, body: AsyncIterable<string>) {
-  return reply.type(contentType).send(Readable.from(body));
-}
-
-async function* txtBody(db: Db, q: ResolvedQuery) {
-  for await (const values of streamValues(db, q.filters, q.page)) yield toTxtLines(values);
-}
-
-// Each body sends its first piece only with the first query's rows: once a byte is sent the status
-// is 200, so a database that fails at once must fail before it (a 500, not a truncated 200).
-
-async function* csvBody(db: Db, q: ResolvedQuery) {
-  let head = csvHeader();
-  for await (const rows of streamCsvRecords(db, q.filters, q.page)) {
-    yield head + csvLines(rows);
-    head = '';
-  }
-  if (head) yield head;
-}
-
-// The records first and `meta` after them: the total is counted while the records stream (on
-// PostgreSQL on another connection), so a large count never delays the first byte. JSON gives
-// the order of an object's members no meaning.
-async function* jsonBody(db: Db, q: ResolvedQuery, includeContext: boolean, tail: () => Promise<string>) {
-  let first = true;
-  for await (const rows of streamRecords(db, q.filters, q.page)) {
-    yield (first ? jsonListHead() : '') + jsonListRecords(rows.map((row) => toIocRecord(row, includeContext)), first);
-    first = false;
-  }
-  yield (first ? jsonListHead() : '') + (await tail());
-}
-
-async function* stixBody(db: Db, q: ResolvedQuery) {
-  const writer = createStixBundleWriter();
-  let head = writer.head();
-  for await (const batch of streamIndicatorIds(db, q.filters, q.page, 1000)) {
-    const summaries = await summarizeIndicators(db, batch.map((i) => i.id));
-    yield head + summaries.map((summary) => writer.objects(summary)).join('');
-    head = '';
-  }
-  yield head + writer.tail();
-}
-
 export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, { db, publicUrl }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const search = searcher(db);
@@ -118,8 +65,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         tags: ['IOCs'],
         summary: 'List IOCs (Indicators of Compromise)',
         description:
-          'The IOC records (one per value per reporting source), newest first. `format=csv` gives the 10-column CSV; ' +
-          '`format=txt` gives each distinct value once, one per line, for block-lists.',
+          'The IOC records (one per value per reporting source), newest first, in the format `format` names.',
         operationId: 'listIOCs',
         querystring: ListQuery,
         response: { 200: ListResponse, ...AUTHENTICATED_ERRORS },
@@ -127,26 +73,11 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
     },
     async (request, reply) => {
       const key = request.apiKey!;
-      const format = request.query.format ?? 'json';
-      if (!key.tier.list_formats.includes(format)) {
-        throw new InsufficientScopeError(`The ${format} format is not available on the ${key.tier.name} tier.`, {
-          parameter: 'format',
-          allowed_formats: key.tier.list_formats,
-          tier: key.tier.name,
-        });
-      }
+      const exporter = exporterFor(request.query.format ?? 'json')!;
+      assertFormatAllowed(key, exporter);
       const q = resolveQuery(request.query, key.tier);
-      if (format === 'txt') {
-        return sendStream(reply, 'text/plain; charset=utf-8', txtBody(db, q));
-      }
-      if (format === 'csv') {
-        reply.header('Content-Disposition', 'attachment; filename="iocs.csv"');
-        return sendStream(reply, 'text/csv; charset=utf-8; header=present', csvBody(db, q));
-      }
-      const counting = countRecords(db, q.filters);
-      counting.catch(() => {}); // awaited by the tail; a failed stream must not leave it unhandled
-      const tail = async () => {
-        const total = await counting;
+      const listMeta = async () => {
+        const total = await countRecords(db, q.filters);
         const meta = {
           total,
           limit: q.page.limit,
@@ -156,10 +87,9 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
           filters: q.described,
           ...(q.notices.length > 0 && { notices: q.notices }),
         };
-        return jsonListTail(meta, pageLinks(request, publicUrl, q, total));
+        return { meta, links: pageLinks(request, publicUrl, q, total) };
       };
-      const body = jsonBody(db, q, request.query.include_context ?? true, tail);
-      return sendStream(reply, 'application/json; charset=utf-8', body);
+      return sendExport(request, reply, db, exporter, q, { includeContext: request.query.include_context ?? true, context: { listMeta } });
     },
   );
 
@@ -227,9 +157,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
     },
     async (request, reply) => {
       const q = resolveQuery(request.query, request.apiKey!.tier, 'stored-or-seen');
-      const stixMedia = /application\/stix\+json/i.test(request.headers.accept ?? '');
-      const type = stixMedia ? 'application/stix+json;version=2.1' : 'application/json; charset=utf-8';
-      return sendStream(reply, type, stixBody(db, q));
+      return sendExport(request, reply, db, stixExporter, q, { includeContext: true });
     },
   );
 };

@@ -1,0 +1,50 @@
+// What an export format is: its media type, the scope a key needs for it, what it reads from
+// the store, and a writer that streams it in three pieces (head, one batch at a time, tail).
+import type { Scope } from '../store/keys.js';
+import type { CsvRecord, IndicatorSummary, IocRecord } from '../store/records.js';
+
+/** What each kind of read gives a writer, a batch at a time. */
+export interface ReadItems {
+  /** IOC records (one per value per source), as the list's JSON shows them. */
+  records: IocRecord;
+  /** The same records as the CSV's ten columns. */
+  'csv-records': CsvRecord;
+  /** Each distinct value once. */
+  values: string;
+  /** Each distinct indicator once, with what all its records say. */
+  summaries: IndicatorSummary;
+}
+export type Reads = keyof ReadItems;
+
+/** What a writer may need of the request it answers. */
+export interface ExportContext {
+  /** The list's `meta` and `links`, known once the records are written (the count runs meanwhile). */
+  listMeta(): Promise<{ meta: object; links: object }>;
+}
+
+export interface ExportWriter<T> {
+  head(): string;
+  /** One batch; `first` says whether nothing was written before it. */
+  batch(items: T[], first: boolean): string;
+  tail(): string | Promise<string>;
+}
+
+export interface Exporter<R extends Reads = Reads> {
+  /** The `format` parameter's value. */
+  format: string;
+  mediaType: string;
+  /** A media type given instead when the request's Accept header names it. */
+  negotiated?: string;
+  /** Sent as Content-Disposition: a file to save. */
+  filename?: string;
+  scope: Scope;
+  reads: R;
+  /** Served as a `format` of the list endpoint (otherwise at a route of its own). */
+  listed: boolean;
+  /** One sentence for the API description. */
+  description: string;
+  writer(context: ExportContext): ExportWriter<ReadItems[R]>;
+}
+
+/** Any one exporter, whatever it reads. */
+export type AnyExporter = { [R in Reads]: Exporter<R> }[Reads];
