@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import type { Authenticator } from './auth.js';
 import { AppError, clientErrorResponse, errorHandler, notFoundHandler } from './errors.js';
 import { guarded } from './guard.js';
+import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
@@ -113,11 +114,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // promise and a turn of the microtask queue per hook are a measurable part of a small request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
+    // No response is to be read as another type than it says.
+    reply.header('X-Content-Type-Options', 'nosniff');
     if (request.url.length > config.maxUrlLength) {
       return done(new AppError(414, 'uri_too_long', `The URL is longer than ${config.maxUrlLength} characters.`));
     }
     done();
   });
+  app.addHook('preValidation', strictQuery);
   // One structured line per request: its id, the key id (never the key), status and time.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(

@@ -99,7 +99,8 @@ export function fromValidation(error: FastifyError, request: FastifyRequest): Ap
   }
   const parameter =
     first.keyword === 'required' ? String(first.params.missingProperty) : first.instancePath.replace(/^\//, '') || 'query';
-  const value = (request.query as Record<string, unknown> | undefined)?.[parameter];
+  // A credential is never echoed back.
+  const value = parameter === 'api_key' ? '[redacted]' : (request.query as Record<string, unknown> | undefined)?.[parameter];
   if (first.keyword === 'enum') {
     const allowed = first.params.allowedValues as unknown[];
     const details: Record<string, unknown> = { value, allowed };

@@ -40,6 +40,8 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
     });
     // Authentication, then the rate limit (every authenticated request counts), then the scope.
     api.addHook('onRequest', (request, reply, done) => {
+      // What a key reads is for that key alone: no shared cache keeps it.
+      reply.header('Cache-Control', 'private, no-store');
       let key: AuthenticatedKey | Promise<AuthenticatedKey>;
       try {
         key = authenticator.authenticate(request);

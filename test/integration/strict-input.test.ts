@@ -1,0 +1,69 @@
+// Strict input, nothing reflected: integers are decimal digits, no parameter carries a NUL into
+// a statement, a credential never comes back in a body, and every response says what it is
+// (nosniff) and, when keyed, that no shared cache may keep it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+
+describe.each(BACKENDS)('strict input on %s', (backend) => {
+  let store: TestStore;
+  let t: TestApp;
+  let pro = '';
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    t = await startTestApp(store);
+    pro = await t.key('pro');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  const get = (url: string) => t.app.inject({ url, headers: { 'x-api-key': pro } });
+
+  it.each([
+    ['limit', '0x10'],
+    ['limit', '0b11'],
+    ['limit', '1e1'],
+    ['limit', '%0A5'],
+    ['limit', 'Infinity'],
+    ['limit', '+5'],
+    ['offset', '0x10'],
+  ])('refuses %s=%s with 400 naming the parameter', async (name, value) => {
+    const res = await get(`/api/v1/iocs?${name}=${value}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'invalid_parameter', details: { parameter: name } });
+  });
+
+  it('still takes plain decimal integers', async () => {
+    const res = await get('/api/v1/iocs?limit=5&offset=0');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().meta).toMatchObject({ limit: 5, offset: 0 });
+  });
+
+  it.each(['abc%00def', '%00%00%00', '1.2.3.4%00'])('refuses q=%s (a NUL) with 400 naming q, not a 500', async (q) => {
+    const res = await get(`/api/v1/iocs/search?q=${q}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'invalid_parameter', details: { parameter: 'q' } });
+  });
+
+  it('never echoes a credential in a body', async () => {
+    const second = 'sk_live_' + 'Q'.repeat(40);
+    // The header authenticates; the two query keys then fail validation (an array, not a string).
+    const res = await get(`/api/v1/iocs?api_key=${pro}&api_key=${second}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'invalid_parameter', details: { parameter: 'api_key' } });
+    expect(res.body).not.toContain(pro.slice(8));
+    expect(res.body).not.toContain(second.slice(8));
+  });
+
+  it('says nosniff on every response, and private, no-store on keyed ones', async () => {
+    for (const url of ['/healthz', '/api/openapi.json', '/api/v1/iocs', '/api/v1/nope']) {
+      expect((await t.app.inject({ url })).headers['x-content-type-options'], url).toBe('nosniff');
+    }
+    for (const url of ['/api/v1/iocs', '/api/v1/iocs?format=csv', '/api/v1/iocs/search?q=example.com']) {
+      expect((await get(url)).headers['cache-control'], url).toBe('private, no-store');
+    }
+    // A refusal is keyed too.
+    expect((await t.app.inject({ url: '/api/v1/iocs' })).headers['cache-control']).toBe('private, no-store');
+  });
+});
