@@ -128,7 +128,7 @@ export const ListResponse = Type.Object({
 export const SearchResponse = Type.Object({
   meta: Type.Object(FeedMeta),
   data: Type.Object({
-    found: Type.Boolean({ description: 'true when the value itself is known (an exact match); fuzzy candidates leave it false.' }),
+    found: Type.Boolean({ description: 'Whether any matches were found; `match_type` says whether they are exact or fuzzy.' }),
     query: Type.String(),
     detected_type: Nullable(StringEnum([...IOC_TYPES])),
     normalized: Type.String({ description: 'The lookup key the exact stage used.' }),

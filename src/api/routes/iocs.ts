@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { exporterFor } from '../../export/index.js';
 import { stixExporter } from '../../export/stix.js';
 import { parseIoc, refang } from '../../ioc/index.js';
+import type { IocType } from '../../ioc/types.js';
 import type { Db } from '../../store/db.js';
 import { countRecords } from '../../store/iocs.js';
 import { searcher } from '../../store/search.js';
@@ -21,6 +22,8 @@ import {
 } from '../schemas.js';
 
 export const FEED_META = { feed_version: '1.0', source: 'SOC Defenders' } as const;
+/** Types whose detected value is whole: no trigram stage for them. */
+const COMPLETE_TYPES: ReadonlySet<IocType> = new Set(['ipv4', 'ipv6', 'md5', 'sha1', 'sha256', 'sha512']);
 /** FEED_META's members as JSON text: "feed_version":...,"source":... */
 export const FEED_META_JSON = JSON.stringify(FEED_META).slice(1, -1);
 
@@ -102,7 +105,8 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         summary: 'Search for a specific IOC value',
         description:
           'Exact lookup on the normalized value (defanged input is refanged first); when nothing matches and q has ' +
-          '3 or more characters, a trigram fallback: values containing q ranked by similarity, then near misses. ' +
+          '3 or more characters and is not a complete IP address or full-length hash, a trigram fallback: values ' +
+          'containing q ranked by similarity, then near misses. ' +
           'The response says which type was detected and which normalized form was looked up.',
         operationId: 'searchIOCs',
         querystring: SearchQuery,
@@ -118,15 +122,18 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       // The trigram fallback looks for a piece of URL as it was typed: the scheme normalizing
       // gave it is in no value that merely contains the piece (https://..., or a longer host).
       const piece = parsed.ok && parsed.ioc.notes.includes('url_scheme_added') ? normalized.replace(/^http:\/\//, '') : normalized;
-      const fuzzy = normalized.length >= 3 ? piece : undefined;
+      // A near match means something only for a partial value: a complete address or a
+      // full-length hash is either known or not (spec README, decision 10).
+      const complete = parsed.ok && COMPLETE_TYPES.has(parsed.ioc.type);
+      const fuzzy = !complete && normalized.length >= 3 ? piece : undefined;
       const { matchType, matches, related } = await search({ value: normalized, fuzzy, related: includeRelated });
       // The records come as JSON text (the database writes them): the body is written around them,
       // in the order of SearchResponse, rather than parsed, built as objects and serialized again.
       const json = JSON.stringify;
       const meta = `{"generated_at":"${new Date().toISOString()}",${FEED_META_JSON}}`;
       const data =
-        // Only an exact match is a finding; fuzzy candidates are suggestions (match_type says which).
-        `{"found":${matchType === 'exact'},"query":${json(q)},"detected_type":${json(parsed.ok ? parsed.ioc.type : null)},` +
+        // "Whether any matches were found" (iocs-search.md); match_type tells exact from fuzzy.
+        `{"found":${matches.length > 0},"query":${json(q)},"detected_type":${json(parsed.ok ? parsed.ioc.type : null)},` +
         `"normalized":${json(normalized)},"normalization_notes":${json(parsed.ok ? parsed.ioc.notes : [])},` +
         (parsed.ok ? '' : `"detection_note":${json(parsed.reason)},`) +
         `"match_type":"${matchType}","matches":[${matches.join(',')}],"relatedIOCs":[${related.join(',')}],` +
