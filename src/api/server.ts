@@ -2,6 +2,7 @@
 // loaded into a new embedded store), the admin key on first start, the rate limiter, the stats
 // cache, the ingestion scheduler and the HTTP server; and stops them in order.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -60,7 +61,21 @@ export function exitOnLostStore(logger: Logger) {
   };
 }
 
+/**
+ * Fails as listen would when the port is taken, before anything is created: a second service
+ * started on a taken port must not make a store or an admin key on its way to failing.
+ */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 export async function startService(config: Config, logger: Logger, command = 'socd serve'): Promise<RunningService> {
+  await assertPortFree(config.host, config.port);
   const db = await openStore(config, command, { log: logger, onFatal: exitOnLostStore(logger) });
   const stops: (() => Promise<void> | void)[] = [() => db.close()];
   const stopAll = async () => {

@@ -228,17 +228,20 @@ describe('socd serve on an embedded store', () => {
     expect((JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name)).toEqual(['admin']);
   });
 
-  it('stops with one line, and stops its PostgreSQL, when its port is taken', async () => {
+  it('on a port already taken, stops with one line before it creates anything', async () => {
     const blocker = http.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
+    const fresh = tempDir('socd-serve-taken-');
     try {
-      const result = await runSocd(['serve'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', INGEST: 'false' });
+      const result = await runSocd(['serve'], { DATA_DIR: fresh, PORT: String(port), LOG_LEVEL: 'silent', INGEST: 'false' });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`socd: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
-      expect(embeddedServerPid(dataDir)).toBeUndefined();
+      // No store and no admin key were made on the way.
+      expect(fs.readdirSync(fresh)).toEqual([]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+      fs.rmSync(fresh, { recursive: true, force: true });
     }
   });
 
