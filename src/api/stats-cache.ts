@@ -34,12 +34,28 @@ export async function startStatsCache(db: Db, refreshSeconds: number, log: Fasti
     await refreshStats(db);
     await reload();
   }
-  const timers = [setInterval(guard(refresh), refreshSeconds * 1000), setInterval(guard(reload), POLL_MS)];
-  for (const timer of timers) timer.unref();
+  // The next refresh falls due when the snapshot is an interval old, not an interval after this
+  // start: a restart must not leave a cache that was nearly due to go stale.
+  let stopped = false;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  const scheduleRefresh = () => {
+    if (stopped) return;
+    const age = snapshot ? Date.now() - snapshot.updatedAt.getTime() : Infinity;
+    const wait = Math.min(refreshSeconds * 1000, Math.max(1000, refreshSeconds * 1000 - age));
+    refreshTimer = setTimeout(() => void guard(refresh)().finally(scheduleRefresh), wait);
+    refreshTimer.unref();
+  };
+  scheduleRefresh();
+  const poll = setInterval(guard(reload), POLL_MS);
+  poll.unref();
   return {
     current: () => snapshot,
     staleAfterSeconds: refreshSeconds + POLL_MS / 1000 + 60,
     reload,
-    stop: () => timers.forEach(clearInterval),
+    stop: () => {
+      stopped = true;
+      clearTimeout(refreshTimer);
+      clearInterval(poll);
+    },
   };
 }

@@ -3,7 +3,9 @@
 // what was stored; the cache headers; served from memory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
-import { refreshStats } from '../../src/store/stats.js';
+import { startStatsCache, type StatsCache } from '../../src/api/stats-cache.js';
+import { createLogger } from '../../src/logger.js';
+import { readStats, refreshStats } from '../../src/store/stats.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import {
   CISA_SOURCE,
@@ -226,5 +228,32 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
   it('rejects an unknown parameter with 400 naming it', async () => {
     const details = expectInvalidParameter(await get(t.app, '/api/v1/iocs/stats?window=7d', pro), 'window');
     expect(details.allowed_parameters).toEqual(['api_key']);
+  });
+});
+
+describe.each(BACKENDS)('the stats cache across a restart on %s', (backend) => {
+  it('refreshes when the snapshot falls due, not a whole interval after the start', async () => {
+    const store = await openTestStore(backend);
+    const interval = 4;
+    let cache: StatsCache | undefined;
+    try {
+      await refreshStats(store.db);
+      // Three of its four seconds old: not due at the start, due a second later.
+      await store.db.query(`update stats_cache set updated_at = now() - interval '3 seconds'`);
+      const before = await readStats(store.db);
+      cache = await startStatsCache(store.db, interval, createLogger({ logLevel: 'silent' }));
+      expect(cache.current()?.updatedAt).toEqual(before?.updatedAt);
+      // Well before the interval (4 s) has passed since the start, a refresh has happened.
+      const deadline = Date.now() + 2500;
+      let refreshed = false;
+      while (!refreshed && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        refreshed = (await readStats(store.db))!.updatedAt > before!.updatedAt;
+      }
+      expect(refreshed).toBe(true);
+    } finally {
+      cache?.stop();
+      await store.close();
+    }
   });
 });
