@@ -1,0 +1,79 @@
+// The README's request examples, as a new user pastes them after `npm start`: each is run
+// against the service over the bundled snapshot (what a first start loads), with the admin
+// key, and must answer 200 with data.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncSourceCatalogue } from '../../src/ingest/setup.js';
+import { loadSnapshot } from '../../src/ingest/snapshot.js';
+import { refreshStats } from '../../src/store/stats.js';
+import { openTestStore, REPO_ROOT, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+
+interface Example {
+  line: string;
+  url: URL;
+  header: string;
+}
+
+/** Every `curl` line of the README's shell blocks: its URL and the header that carries $KEY. */
+function readmeExamples(): Example[] {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return blocks
+    .flatMap((block) => block.split('\n'))
+    .filter((line) => line.startsWith('curl '))
+    .map((line) => {
+      const url = /'(http:\/\/127\.0\.0\.1:8080[^']*)'/.exec(line)?.[1];
+      const header = /-H "([^:]+): (?:Bearer )?\$KEY"/.exec(line)?.[1];
+      if (!url || !header) throw new Error(`a README example this test cannot read: ${line}`);
+      return { line, url: new URL(url), header: header.toLowerCase() };
+    });
+}
+
+describe('the README examples', () => {
+  let store: TestStore;
+  let t: TestApp;
+  let key = '';
+  const examples = readmeExamples();
+  beforeAll(async () => {
+    store = await openTestStore('embedded');
+    await syncSourceCatalogue(store.db);
+    await loadSnapshot(store.db);
+    await refreshStats(store.db);
+    t = await startTestApp(store);
+    await t.stats.reload();
+    key = await t.key('pro');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  it('are there to run', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(examples.map((e) => [e.line, e] as const))('%s', async (_line, example) => {
+    const headers = { [example.header]: example.header === 'authorization' ? `Bearer ${key}` : key };
+    const res = await t.app.inject({ url: example.url.pathname + example.url.search, headers });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    if (String(res.headers['content-type']).startsWith('text/plain')) {
+      const lines = res.body.trim().split('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      // A block-list is something a firewall can block: no ATT&CK technique, no CVE.
+      if (example.line.includes('block-list')) for (const line of lines) expect(line).not.toMatch(/^(t\d{4}|cve-)/i);
+      const type = example.url.searchParams.get('type');
+      if (type === 'ipv4') for (const line of lines) expect(line).toMatch(/^\d{1,3}(\.\d{1,3}){3}$/);
+      return;
+    }
+    const body = res.json() as { data?: unknown; objects?: unknown[] };
+    if (body.objects) {
+      expect(body.objects.length).toBeGreaterThan(1);
+      return;
+    }
+    const data = body.data as { found?: boolean } | unknown[];
+    if (Array.isArray(data)) expect(data.length).toBeGreaterThan(0);
+    else expect(data).toBeTruthy();
+    if (example.url.pathname.endsWith('/search')) expect((data as { found: boolean }).found).toBe(true);
+  });
+});
