@@ -14,6 +14,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Absolute base URL for links in responses; default: from the request's Host. */
   publicUrl: string | undefined;
+  /** An operator's page about tiers, named in the refusals a better tier would lift; none by default. */
+  upgradeUrl: string | undefined;
   statsRefreshSeconds: number;
   /** Longest time one request may take; also each SQL statement's timeout. */
   requestTimeoutMs: number;
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     publicUrl: publicUrl?.replace(/\/+$/, ''),
+    upgradeUrl: url(env, 'UPGRADE_URL', ['http:', 'https:']),
     statsRefreshSeconds: integer(env, 'STATS_REFRESH_SECONDS', 600, 5, 86_400),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),

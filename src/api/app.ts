@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './auth.js';
-import { AppError, clientErrorResponse, errorHandler, notFoundHandler } from './errors.js';
+import { AppError, clientErrorResponse, createErrorHandler, notFoundHandler } from './errors.js';
 import { guarded } from './guard.js';
 import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
   });
 
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler(config.upgradeUrl));
   app.setNotFoundHandler(notFoundHandler);
 
   // The hooks are written with callbacks, not async functions: every request runs them, and a

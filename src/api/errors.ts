@@ -4,7 +4,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
-export const UPGRADE_URL = 'https://socdefenders.ai/export#pricing';
 
 export class AppError extends Error {
   constructor(
@@ -42,16 +41,13 @@ export class InvalidApiKeyError extends AppError {
 
 export class InsufficientScopeError extends AppError {
   constructor(message: string, details: Record<string, unknown>) {
-    super(403, 'insufficient_scope', message, { ...details, upgrade_url: UPGRADE_URL });
+    super(403, 'insufficient_scope', message, details);
   }
 }
 
 export class RateLimitError extends AppError {
   constructor(details: Record<string, unknown>) {
-    super(429, 'rate_limit_exceeded', 'Rate limit exceeded. Please wait before making more requests.', {
-      ...details,
-      upgrade_url: UPGRADE_URL,
-    });
+    super(429, 'rate_limit_exceeded', 'Rate limit exceeded. Please wait before making more requests.', details);
   }
 }
 
@@ -120,7 +116,20 @@ export function fromValidation(error: FastifyError, request: FastifyRequest): Ap
   });
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+/** The refusals that a better tier would lift. */
+const UPGRADABLE = new Set(['insufficient_scope', 'rate_limit_exceeded']);
+
+/**
+ * The one error handler. With `upgradeUrl` (UPGRADE_URL: the operator's page about tiers, absent
+ * by default), the refusals a better tier would lift (403, 429) point to it.
+ */
+export function createErrorHandler(upgradeUrl?: string) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => handleError(error, request, reply, upgradeUrl);
+}
+
+export const errorHandler = createErrorHandler();
+
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, upgradeUrl: string | undefined) {
   let app: AppError;
   if (error instanceof AppError) app = error;
   else if (error.validation) app = fromValidation(error, request);
@@ -131,7 +140,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     app = new AppError(500, 'internal_error', 'An internal error occurred. Please try again later.');
   }
   if (app.statusCode === 503) reply.header('Retry-After', '5');
-  return reply.status(app.statusCode).type('application/json; charset=utf-8').send(envelope(request, app.code, app.message, app.details));
+  const details = upgradeUrl && UPGRADABLE.has(app.code) ? { ...app.details, upgrade_url: upgradeUrl } : app.details;
+  return reply.status(app.statusCode).type('application/json; charset=utf-8').send(envelope(request, app.code, app.message, details));
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

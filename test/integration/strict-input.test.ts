@@ -67,3 +67,21 @@ describe.each(BACKENDS)('strict input on %s', (backend) => {
     expect((await t.app.inject({ url: '/api/v1/iocs' })).headers['cache-control']).toBe('private, no-store');
   });
 });
+
+describe('UPGRADE_URL', () => {
+  it('names the operator\'s page in the refusals a better tier would lift, and only when set', async () => {
+    const store = await openTestStore('embedded', { UPGRADE_URL: 'https://intel.example.org/tiers' });
+    const t = await startTestApp(store);
+    try {
+      const free = await t.key('free');
+      const refused = await t.app.inject({ url: '/api/v1/iocs/stix', headers: { 'x-api-key': free } });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.details).toMatchObject({ upgrade_url: 'https://intel.example.org/tiers' });
+      // Not on errors no tier would lift.
+      expect((await t.app.inject({ url: '/api/v1/iocs?limit=abc', headers: { 'x-api-key': free } })).json().error.details).not.toHaveProperty('upgrade_url');
+    } finally {
+      await t.close();
+      await store.close();
+    }
+  });
+});
