@@ -176,7 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // An unknown route under /api/v1 is answered after authentication, like the known ones:
       // no key gets 401, a key gets 404 with its rate-limit headers (and the request counts).
       api.setNotFoundHandler(notFoundHandler);
-      await api.register(iocRoutes, { db, publicUrl: config.publicUrl });
+      await api.register(iocRoutes, { db, publicUrl: config.publicUrl, trustProxy: config.trustProxy });
       await api.register(statsRoutes, { stats });
       await api.register(sourcesRoutes, { db });
     }),

@@ -56,6 +56,13 @@ describe.each(BACKENDS)('strict input on %s', (backend) => {
     expect(res.body).not.toContain(second.slice(8));
   });
 
+  it('never puts a forged Host header in links (PUBLIC_URL unset, no trusted proxy)', async () => {
+    const res = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': pro, host: 'evil.example' } });
+    expect(res.statusCode).toBe(200);
+    const { links } = res.json() as { links: Record<string, string> };
+    for (const link of Object.values(links)) expect(new URL(link).hostname).not.toBe('evil.example');
+  });
+
   it('says nosniff on every response, and private, no-store on keyed ones', async () => {
     for (const url of ['/healthz', '/api/openapi.json', '/api/v1/iocs', '/api/v1/nope']) {
       expect((await t.app.inject({ url })).headers['x-content-type-options'], url).toBe('nosniff');
@@ -82,6 +89,29 @@ describe('UPGRADE_URL', () => {
     } finally {
       await t.close();
       await store.close();
+    }
+  });
+});
+
+describe('links behind a trusted proxy, and with PUBLIC_URL', () => {
+  it('take the host the proxy passed, or the configured base', async () => {
+    for (const [env, expected] of [
+      [{ TRUST_PROXY: 'true' }, 'intel.example.net'],
+      [{ PUBLIC_URL: 'https://intel.example.org' }, 'intel.example.org'],
+    ] as const) {
+      const store = await openTestStore('embedded', env);
+      const t = await startTestApp(store);
+      try {
+        const key = await t.key('pro');
+        const res = await t.app.inject({
+          url: '/api/v1/iocs?limit=1',
+          headers: { 'x-api-key': key, host: 'evil.example', 'x-forwarded-host': 'intel.example.net', 'x-forwarded-proto': 'https' },
+        });
+        expect(new URL((res.json() as { links: { self: string } }).links.self).hostname).toBe(expected);
+      } finally {
+        await t.close();
+        await store.close();
+      }
     }
   });
 });

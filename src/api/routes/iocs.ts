@@ -29,13 +29,28 @@ export const FEED_META_JSON = JSON.stringify(FEED_META).slice(1, -1);
 
 export interface IocRoutesOptions {
   db: Db;
-  /** Base of the links in responses; default: the request's own scheme and host. */
+  /** Base of the links in responses (PUBLIC_URL). */
   publicUrl: string | undefined;
+  /** Whether a proxy's X-Forwarded-Host may give the links' host (TRUST_PROXY). */
+  trustProxy: boolean;
 }
 
-function pageLinks(request: FastifyRequest, publicUrl: string | undefined, q: ResolvedQuery, total: number) {
+/**
+ * The base of absolute links: PUBLIC_URL, or the host a trusted proxy passed, or else the address
+ * this connection reached. Never a Host header that nobody vouched for: behind a shared cache a
+ * forged one would be served to everyone.
+ */
+function linkBase(request: FastifyRequest, publicUrl: string | undefined, trustProxy: boolean): string {
+  if (publicUrl) return publicUrl;
+  if (trustProxy) return `${request.protocol}://${request.host}`;
+  const address = request.socket.localAddress ?? '127.0.0.1';
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `${request.protocol}://${host}${request.socket.localPort ? `:${request.socket.localPort}` : ''}`;
+}
+
+function pageLinks(request: FastifyRequest, origin: string, q: ResolvedQuery, total: number) {
   const url = new URL(request.url, 'http://placeholder');
-  const base = `${publicUrl ?? `${request.protocol}://${request.host}`}${url.pathname}`;
+  const base = origin + url.pathname;
   const params = url.searchParams;
   params.delete('api_key');
   const at = (offset: number) => {
@@ -56,7 +71,7 @@ function sendJsonText(reply: FastifyReply, body: string) {
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
-export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, { db, publicUrl }) => {
+export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, { db, publicUrl, trustProxy }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const search = searcher(db);
 
@@ -90,7 +105,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
           filters: q.described,
           ...(q.notices.length > 0 && { notices: q.notices }),
         };
-        return { meta, links: pageLinks(request, publicUrl, q, total) };
+        return { meta, links: pageLinks(request, linkBase(request, publicUrl, trustProxy), q, total) };
       };
       return sendExport(request, reply, db, exporter, q, { includeContext: request.query.include_context ?? true, context: { listMeta } });
     },
