@@ -204,6 +204,25 @@ describe('the embedded PostgreSQL of a DATA_DIR', { timeout: 120_000 }, () => {
     }
   });
 
+  it('/readyz answers 503, naming it, when the data directory is gone though the server still answers', async () => {
+    const dir = dataDir();
+    const config = testConfig({ DATA_DIR: dir });
+    const db = await openStore(config, 'test');
+    const app = await startTestApp({ backend: 'embedded', db, config, close: () => db.close() });
+    const cluster = path.join(dir, 'postgres');
+    try {
+      fs.renameSync(cluster, `${cluster}.moved`);
+      const res = await app.app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'unavailable', reason: `the embedded store's data directory ${cluster} is gone` });
+      expect(app.logs.lines.some((line) => line.msg === 'not ready' && String(line.reason).includes('is gone'))).toBe(true);
+    } finally {
+      fs.renameSync(`${cluster}.moved`, cluster);
+      await app.close();
+      await db.close();
+    }
+  });
+
   it('a server that cannot be started again ends the service with a message, rather than leave it answering errors', async () => {
     const dir = dataDir();
     const served = await startServe({ DATA_DIR: dir });

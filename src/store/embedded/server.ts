@@ -31,6 +31,8 @@ export interface EmbeddedServer {
   readonly pid: number;
   /** Called once if the server goes away while this process uses it. */
   onLost(listener: (error: Error) => void): void;
+  /** Why the server cannot be trusted to serve though it answers: its data directory is gone. */
+  problem(): string | undefined;
   /** Gives up this process's lease; stops the server when no other process holds one. */
   release(): Promise<void>;
 }
@@ -262,6 +264,7 @@ function leased(runner: Runner, cluster: string, url: string, pid: number, lease
     url,
     pid,
     onLost: (listener) => listeners.push(listener),
+    problem: () => (fs.existsSync(path.join(cluster, 'PG_VERSION')) ? undefined : `the embedded store's data directory ${cluster} is gone`),
     async release() {
       if (releasing) return;
       releasing = true;
