@@ -6,6 +6,7 @@ import type { Db } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/upsert.js';
 import { ensureImportSource } from '../store/sources.js';
 import { refreshStats } from '../store/stats.js';
+import { rejectNul } from './nul.js';
 import { parseIocList, type ListRow, type ParsedList, type RejectedRow } from './parsers/ioc-list.js';
 
 export interface ImportOptions {
@@ -35,10 +36,11 @@ const BATCH = 5000;
 
 export async function importIocList(db: Db, text: string, options: ImportOptions = {}): Promise<ImportSummary> {
   const parsed = parseIocList(text);
+  const rows = rejectNul(parsed.rows, (row, i) => ({ at: i + 1, value: row.ioc.value }));
   const now = options.now ?? new Date();
   // Group by the source each row goes to: the --source given, or the one the row names.
   const groups = new Map<string, { category: Category; rows: ListRow[] }>();
-  for (const row of parsed.rows) {
+  for (const row of rows.kept) {
     const name = options.source ?? row.sourceName ?? 'import';
     let group = groups.get(name);
     if (!group) groups.set(name, (group = { category: options.category ?? row.category ?? 'threat-intel', rows: [] }));
@@ -89,7 +91,7 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
     format: parsed.format,
     read: parsed.rows.length + parsed.rejected.length,
     ...counts,
-    rejected: parsed.rejected,
+    rejected: [...parsed.rejected, ...rows.rejected],
     sources: [...groups.keys()],
   };
 }

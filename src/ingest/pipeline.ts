@@ -16,6 +16,7 @@ import { readableArticle } from './article-text.js';
 import { fetchSource, FetchError, type FetchOptions } from './fetch.js';
 import { assessHealth, type Health } from './health.js';
 import { PARSERS, type FeedKind } from './parsers/index.js';
+import { rejectNul } from './nul.js';
 import { FeedFormatError, type FeedArticle, type FeedRecord, type RejectedRow } from './types.js';
 
 export interface RunOptions {
@@ -190,12 +191,14 @@ async function run(db: Db, source: SourceRow, options: RunOptions): Promise<RunS
     const parser = PARSERS[source.kind as FeedKind];
     if (!parser) throw new Error(`no parser for kind "${source.kind}"`);
     const parsed = parser(body, { now: startedAt });
-    const { prepared, failures } = await prepareArticles(db, source, parsed.articles, options, startedAt);
+    const feedRecords = rejectNul(parsed.records, (record, i) => ({ at: i + 1, value: record.ioc.value }));
+    const feedArticles = rejectNul(parsed.articles, (article) => ({ at: article.url, value: article.title }));
+    const { prepared, failures } = await prepareArticles(db, source, feedArticles.kept, options, startedAt);
     summary.parseMs = performance.now() - parseStarted;
 
-    const records = parsed.records.map((record) => toNewRecord(record, null));
+    const records = feedRecords.kept.map((record) => toNewRecord(record, null));
     const all = [...records, ...prepared.flatMap((article) => article.records)];
-    const rejected = [...parsed.rejected, ...failures];
+    const rejected = [...parsed.rejected, ...feedRecords.rejected, ...feedArticles.rejected, ...failures];
     Object.assign(summary, {
       fetched: parsed.records.length + parsed.articles.length + parsed.rejected.length,
       parsed: all.length,
