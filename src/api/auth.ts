@@ -25,6 +25,8 @@ export function extractApiKey(request: FastifyRequest): string | undefined {
 }
 
 export interface Authenticator {
+  /** Whether authenticating the request would look its key up in the store (a well-formed key not in the cache). */
+  needsLookup(request: FastifyRequest): boolean;
   /** The request's key: at once when it is in the cache, else a promise; throws when there is none. */
   authenticate(request: FastifyRequest): AuthenticatedKey | Promise<AuthenticatedKey>;
   /** Writes last_used_at of the keys used since the last flush. */
@@ -61,6 +63,12 @@ export function createAuthenticator(db: Db, cacheTtlMs = KEY_CACHE_TTL_MS): Auth
   timer.unref();
 
   return {
+    needsLookup(request) {
+      const presented = extractApiKey(request);
+      if (!presented || !KEY_PATTERN.test(presented)) return false;
+      const cached = cache.get(crypto.hash('sha256', presented, 'base64'));
+      return !cached || cached.expires <= Date.now();
+    },
     authenticate(request) {
       const presented = extractApiKey(request);
       if (!presented) throw new MissingApiKeyError();

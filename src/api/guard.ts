@@ -25,6 +25,9 @@ export interface GuardDeps {
 
 type Done = (error?: Error) => void;
 
+/** Store lookups of keys the cache does not know, per client address. */
+export const LOOKUP_BUDGET = { perMinute: 60, perDay: 60 * 60 * 24 };
+
 /**
  * A plugin whose routes (those `routes` registers) are all keyed. The hooks are written with
  * callbacks, not async functions: a key found in the cache and a limit counted in memory are
@@ -38,10 +41,38 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
         throw new Error(`${String(route.method)} ${route.url} is a keyed route: it must declare config.scope, one of ${SCOPES.join(', ')} (got ${String(scope)})`);
       }
     });
-    // Authentication, then the rate limit (every authenticated request counts), then the scope.
+    // The lookup budget of the client's address, then authentication, then the rate limit
+    // (every authenticated request counts), then the scope.
     api.addHook('onRequest', (request, reply, done) => {
       // What a key reads is for that key alone: no shared cache keeps it.
       reply.header('Cache-Control', 'private, no-store');
+      if (!authenticator.needsLookup(request)) return authenticate(request, reply, done);
+      // A key the cache does not know costs a store lookup: an address gets so many a minute, so
+      // that a flood of guessed keys cannot load the store (a key in use stays cached).
+      let decision: RateLimitDecision | Promise<RateLimitDecision>;
+      try {
+        decision = limiter.consume(`lookup:${request.ip}`, LOOKUP_BUDGET);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (decision instanceof Promise) decision.then((d) => admitLookup(request, reply, d, done), done);
+      else admitLookup(request, reply, decision, done);
+    });
+    const admitLookup = (request: FastifyRequest, reply: FastifyReply, decision: RateLimitDecision, done: Done) => {
+      if (decision.allowed) return authenticate(request, reply, done);
+      const retryAfter = Math.max(1, decision.resetAt - Math.floor(Date.now() / 1000));
+      reply.header('Retry-After', String(retryAfter));
+      done(
+        new RateLimitError({
+          reason: 'too many API key lookups from this address',
+          limit: decision.limit,
+          window: decision.window,
+          reset_at: new Date(decision.resetAt * 1000).toISOString(),
+          retry_after_seconds: retryAfter,
+        }),
+      );
+    };
+    const authenticate = (request: FastifyRequest, reply: FastifyReply, done: Done) => {
       let key: AuthenticatedKey | Promise<AuthenticatedKey>;
       try {
         key = authenticator.authenticate(request);
@@ -50,7 +81,7 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
       }
       if (key instanceof Promise) key.then((k) => limit(request, reply, k, done), done);
       else limit(request, reply, key, done);
-    });
+    };
     const limit = (request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, done: Done) => {
       request.apiKey = key;
       const budget = { perMinute: key.tier.requests_per_minute, perDay: key.tier.requests_per_day };

@@ -1,15 +1,16 @@
 // The guard that every keyed route stands behind, on a route prefix of its own (as TAXII and the
 // dashboard's API will be): it fails closed at startup for a route without a known scope, and
 // at request time answers 401, 403 or the route, with the real authenticator and limiter.
+import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/api/auth.js';
 import { errorHandler } from '../../src/api/errors.js';
-import { guarded, type GuardDeps } from '../../src/api/guard.js';
+import { guarded, LOOKUP_BUDGET, type GuardDeps } from '../../src/api/guard.js';
 import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
 import type { Scope } from '../../src/store/keys.js';
 import { createApiKey } from '../../src/store/keys.js';
-import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
+import { awayFromMinuteEdge, BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 
 describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
   let store: TestStore;
@@ -59,5 +60,42 @@ describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
     const served = await app.inject({ url: '/other/stats', headers: { 'x-api-key': wide } });
     expect(served.statusCode).toBe(200);
     expect(served.json()).toEqual({ ok: true });
+  });
+});
+
+describe.each(BACKENDS)('the key lookup budget of an address on %s', (backend) => {
+  let store: TestStore;
+  let t: TestApp;
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    t = await startTestApp(store, { keyCacheTtlMs: 60_000 });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await store?.close();
+  });
+
+  it('answers 429 once an address has spent its lookups on unknown keys; known keys go on working', async () => {
+    await awayFromMinuteEdge();
+    const flooder = '192.0.2.10';
+    const valid = await t.key('pro');
+    // Looked up once from the flooding address: cached from then on.
+    expect((await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': valid }, remoteAddress: flooder })).statusCode).toBe(200);
+    const guess = () => `sk_live_${crypto.randomBytes(30).toString('hex').slice(0, 40)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < LOOKUP_BUDGET.perMinute + 5; i++) {
+      statuses.push((await t.app.inject({ url: '/api/v1/iocs', headers: { 'x-api-key': guess() }, remoteAddress: flooder })).statusCode);
+    }
+    // The valid key took one lookup of the budget; each guess took one until it was spent.
+    expect(statuses.slice(0, LOOKUP_BUDGET.perMinute - 1).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(LOOKUP_BUDGET.perMinute - 1).every((s) => s === 429)).toBe(true);
+    const refused = await t.app.inject({ url: '/api/v1/iocs', headers: { 'x-api-key': guess() }, remoteAddress: flooder });
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.json().error).toMatchObject({ code: 'rate_limit_exceeded', details: { reason: 'too many API key lookups from this address' } });
+    // The cached key still works from that address, and another address is not affected.
+    expect((await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': valid }, remoteAddress: flooder })).statusCode).toBe(200);
+    const other = await t.key('pro');
+    expect((await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': other }, remoteAddress: '198.51.100.7' })).statusCode).toBe(200);
   });
 });
