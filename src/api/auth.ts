@@ -25,10 +25,11 @@ export function extractApiKey(request: FastifyRequest): string | undefined {
 }
 
 export interface Authenticator {
-  /** Whether authenticating the request would look its key up in the store (a well-formed key not in the cache). */
-  needsLookup(request: FastifyRequest): boolean;
-  /** The request's key: at once when it is in the cache, else a promise; throws when there is none. */
-  authenticate(request: FastifyRequest): AuthenticatedKey | Promise<AuthenticatedKey>;
+  /**
+   * The request's key: at once when it is in the cache, else a promise; throws when there is none.
+   * `beforeLookup` runs only when the key must be looked up in the store, and may refuse that.
+   */
+  authenticate(request: FastifyRequest, beforeLookup?: () => void): AuthenticatedKey | Promise<AuthenticatedKey>;
   /** Writes last_used_at of the keys used since the last flush. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -63,19 +64,14 @@ export function createAuthenticator(db: Db, cacheTtlMs = KEY_CACHE_TTL_MS): Auth
   timer.unref();
 
   return {
-    needsLookup(request) {
-      const presented = extractApiKey(request);
-      if (!presented || !KEY_PATTERN.test(presented)) return false;
-      const cached = cache.get(crypto.hash('sha256', presented, 'base64'));
-      return !cached || cached.expires <= Date.now();
-    },
-    authenticate(request) {
+    authenticate(request, beforeLookup) {
       const presented = extractApiKey(request);
       if (!presented) throw new MissingApiKeyError();
       if (!KEY_PATTERN.test(presented)) throw new InvalidApiKeyError();
       const hash = crypto.hash('sha256', presented, 'base64');
       const cached = cache.get(hash);
       if (cached && cached.expires > Date.now()) return accept(cached.key, hash);
+      beforeLookup?.();
       return load(hash).then((key) => accept(key, hash));
     },
     flush,

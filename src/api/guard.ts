@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { AnyExporter } from '../export/index.js';
 import { isScope, SCOPES, type AuthenticatedKey, type Scope } from '../store/keys.js';
 import type { Authenticator } from './auth.js';
-import { InsufficientScopeError, RateLimitError } from './errors.js';
+import { InsufficientScopeError, InvalidApiKeyError, RateLimitError } from './errors.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limit.js';
 
 declare module 'fastify' {
@@ -25,8 +25,8 @@ export interface GuardDeps {
 
 type Done = (error?: Error) => void;
 
-/** Store lookups of keys the cache does not know, per client address. */
-export const LOOKUP_BUDGET = { perMinute: 60, perDay: 60 * 60 * 24 };
+/** Failed authentications that cost a store lookup, per client address. */
+export const FAILED_AUTH_BUDGET = { perMinute: 60, perDay: 60 * 60 * 24 };
 
 /**
  * A plugin whose routes (those `routes` registers) are all keyed. The hooks are written with
@@ -41,46 +41,48 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
         throw new Error(`${String(route.method)} ${route.url} is a keyed route: it must declare config.scope, one of ${SCOPES.join(', ')} (got ${String(scope)})`);
       }
     });
-    // The lookup budget of the client's address, then authentication, then the rate limit
-    // (every authenticated request counts), then the scope.
+    // Authentication, then the rate limit (every authenticated request counts), then the scope.
     api.addHook('onRequest', (request, reply, done) => {
       // What a key reads is for that key alone: no shared cache keeps it.
       reply.header('Cache-Control', 'private, no-store');
-      if (!authenticator.needsLookup(request)) return authenticate(request, reply, done);
-      // A key the cache does not know costs a store lookup: an address gets so many a minute, so
-      // that a flood of guessed keys cannot load the store (a key in use stays cached).
-      let decision: RateLimitDecision | Promise<RateLimitDecision>;
-      try {
-        decision = limiter.consume(`lookup:${request.ip}`, LOOKUP_BUDGET);
-      } catch (error) {
-        return done(error as Error);
-      }
-      if (decision instanceof Promise) decision.then((d) => admitLookup(request, reply, d, done), done);
-      else admitLookup(request, reply, decision, done);
-    });
-    const admitLookup = (request: FastifyRequest, reply: FastifyReply, decision: RateLimitDecision, done: Done) => {
-      if (decision.allowed) return authenticate(request, reply, done);
-      const retryAfter = Math.max(1, decision.resetAt - Math.floor(Date.now() / 1000));
-      reply.header('Retry-After', String(retryAfter));
-      done(
-        new RateLimitError({
-          reason: 'too many API key lookups from this address',
-          limit: decision.limit,
-          window: decision.window,
-          reset_at: new Date(decision.resetAt * 1000).toISOString(),
-          retry_after_seconds: retryAfter,
-        }),
-      );
-    };
-    const authenticate = (request: FastifyRequest, reply: FastifyReply, done: Done) => {
       let key: AuthenticatedKey | Promise<AuthenticatedKey>;
       try {
-        key = authenticator.authenticate(request);
+        key = authenticator.authenticate(request, () => refuseIfBlocked(request, reply));
       } catch (error) {
         return done(error as Error);
       }
-      if (key instanceof Promise) key.then((k) => limit(request, reply, k, done), done);
-      else limit(request, reply, key, done);
+      if (!(key instanceof Promise)) return limit(request, reply, key, done);
+      key.then(
+        (k) => limit(request, reply, k, done),
+        (error: Error) => {
+          if (!(error instanceof InvalidApiKeyError)) return done(error);
+          countFailure(request).then(() => done(error), done);
+        },
+      );
+    });
+    // Failed authentications that cost a store lookup are counted per client address (shared
+    // through the limiter, so through Redis when it is set); once an address has spent its
+    // budget, its keys that the cache does not know are refused before any lookup, so that a
+    // flood of guessed keys cannot load the store. Keys in use stay cached and are unaffected.
+    const blockedUntil = new Map<string, number>();
+    const countFailure = async (request: FastifyRequest) => {
+      const decision = await limiter.consume(`failed-auth:${request.ip}`, FAILED_AUTH_BUDGET);
+      if (decision.allowed) return;
+      if (blockedUntil.size >= 10_000) blockedUntil.clear();
+      blockedUntil.set(request.ip, decision.resetAt);
+    };
+    const refuseIfBlocked = (request: FastifyRequest, reply: FastifyReply) => {
+      const until = blockedUntil.get(request.ip);
+      if (until === undefined) return;
+      if (until <= Date.now() / 1000) return void blockedUntil.delete(request.ip);
+      reply.header('Retry-After', String(secondsUntil(until)));
+      throw new RateLimitError({
+        reason: 'too many failed authentications from this address',
+        limit: FAILED_AUTH_BUDGET.perMinute,
+        window: 'minute',
+        reset_at: new Date(until * 1000).toISOString(),
+        retry_after_seconds: secondsUntil(until),
+      });
     };
     const limit = (request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, done: Done) => {
       request.apiKey = key;
@@ -98,6 +100,11 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
   };
 }
 
+/** Whole seconds from now until an epoch second, at least one (for Retry-After). */
+function secondsUntil(epochSeconds: number): number {
+  return Math.max(1, epochSeconds - Math.floor(Date.now() / 1000));
+}
+
 /** Sets the rate-limit headers; returns the error that refuses the request, if any. */
 function refusalOf(request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, decision: RateLimitDecision): Error | undefined {
   reply.header('X-RateLimit-Limit', String(decision.limit));
@@ -106,7 +113,7 @@ function refusalOf(request: FastifyRequest, reply: FastifyReply, key: Authentica
   reply.header('X-RateLimit-Limit-Day', String(decision.dayLimit));
   reply.header('X-RateLimit-Remaining-Day', String(decision.dayRemaining));
   if (!decision.allowed) {
-    const retryAfter = Math.max(1, decision.resetAt - Math.floor(Date.now() / 1000));
+    const retryAfter = secondsUntil(decision.resetAt);
     reply.header('Retry-After', String(retryAfter));
     return new RateLimitError({
       limit: decision.limit,

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/api/auth.js';
 import { errorHandler } from '../../src/api/errors.js';
-import { guarded, LOOKUP_BUDGET, type GuardDeps } from '../../src/api/guard.js';
+import { guarded, FAILED_AUTH_BUDGET, type GuardDeps } from '../../src/api/guard.js';
 import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
 import type { Scope } from '../../src/store/keys.js';
 import { createApiKey } from '../../src/store/keys.js';
@@ -63,7 +63,7 @@ describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
   });
 });
 
-describe.each(BACKENDS)('the key lookup budget of an address on %s', (backend) => {
+describe.each(BACKENDS)('the failed-authentication budget of an address on %s', (backend) => {
   let store: TestStore;
   let t: TestApp;
   beforeAll(async () => {
@@ -75,7 +75,7 @@ describe.each(BACKENDS)('the key lookup budget of an address on %s', (backend) =
     await store?.close();
   });
 
-  it('answers 429 once an address has spent its lookups on unknown keys; known keys go on working', async () => {
+  it('answers 429 once an address has spent its failed authentications; known keys go on working', async () => {
     await awayFromMinuteEdge();
     const flooder = '192.0.2.10';
     const valid = await t.key('pro');
@@ -83,16 +83,16 @@ describe.each(BACKENDS)('the key lookup budget of an address on %s', (backend) =
     expect((await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': valid }, remoteAddress: flooder })).statusCode).toBe(200);
     const guess = () => `sk_live_${crypto.randomBytes(30).toString('hex').slice(0, 40)}`;
     const statuses: number[] = [];
-    for (let i = 0; i < LOOKUP_BUDGET.perMinute + 5; i++) {
+    for (let i = 0; i < FAILED_AUTH_BUDGET.perMinute + 5; i++) {
       statuses.push((await t.app.inject({ url: '/api/v1/iocs', headers: { 'x-api-key': guess() }, remoteAddress: flooder })).statusCode);
     }
-    // The valid key took one lookup of the budget; each guess took one until it was spent.
-    expect(statuses.slice(0, LOOKUP_BUDGET.perMinute - 1).every((s) => s === 401)).toBe(true);
-    expect(statuses.slice(LOOKUP_BUDGET.perMinute - 1).every((s) => s === 429)).toBe(true);
+    // Each guess is a failure counted; the one that finds the budget spent is the last looked up.
+    expect(statuses.slice(0, FAILED_AUTH_BUDGET.perMinute + 1).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(FAILED_AUTH_BUDGET.perMinute + 1).every((s) => s === 429)).toBe(true);
     const refused = await t.app.inject({ url: '/api/v1/iocs', headers: { 'x-api-key': guess() }, remoteAddress: flooder });
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(refused.json().error).toMatchObject({ code: 'rate_limit_exceeded', details: { reason: 'too many API key lookups from this address' } });
+    expect(refused.json().error).toMatchObject({ code: 'rate_limit_exceeded', details: { reason: 'too many failed authentications from this address' } });
     // The cached key still works from that address, and another address is not affected.
     expect((await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': valid }, remoteAddress: flooder })).statusCode).toBe(200);
     const other = await t.key('pro');
