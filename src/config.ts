@@ -16,6 +16,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** An operator's page about tiers, named in the refusals a better tier would lift; none by default. */
   upgradeUrl: string | undefined;
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins: string[];
   statsRefreshSeconds: number;
   /** Longest time one request may take; also each SQL statement's timeout. */
   requestTimeoutMs: number;
@@ -74,6 +76,25 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/** A comma-separated list of origins (scheme, host and port, nothing else). */
+function origins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((item) => {
+    const text = item.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new ConfigError(name, `"${text}" is not an origin`);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== text.replace(/\/$/, '')) {
+      throw new ConfigError(name, `"${text}" is not an origin (scheme://host[:port])`);
+    }
+    return parsed.origin;
+  });
+}
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -93,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     upgradeUrl: url(env, 'UPGRADE_URL', ['http:', 'https:']),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
     statsRefreshSeconds: integer(env, 'STATS_REFRESH_SECONDS', 600, 5, 86_400),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),

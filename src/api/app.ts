@@ -2,6 +2,7 @@
 // authentication, rate limits and scopes; health checks; the OpenAPI document.
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
@@ -168,6 +169,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return { schema: { ...schema, security } as unknown as typeof schema, url };
     },
   });
+
+  // Off unless origins are listed: then a listed origin's browser may call the API, and its
+  // preflight is answered without a key (it carries none).
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST'],
+      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
 
   await app.register(healthRoutes, { db, isClosing: deps.isClosing ?? (() => false) });
 

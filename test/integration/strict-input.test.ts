@@ -115,3 +115,43 @@ describe('links behind a trusted proxy, and with PUBLIC_URL', () => {
     }
   });
 });
+
+describe('CORS', () => {
+  const preflight = { origin: 'https://soc.example.org', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-api-key' };
+
+  it('is off by default: no CORS header, and a preflight gets no permission', async () => {
+    const store = await openTestStore('embedded');
+    const t = await startTestApp(store);
+    try {
+      const key = await t.key('pro');
+      const res = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': key, origin: 'https://soc.example.org' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      const options = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/iocs', headers: preflight });
+      expect(options.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await t.close();
+      await store.close();
+    }
+  });
+
+  it('with CORS_ORIGINS, answers a listed origin, its preflight without a key, and no other origin', async () => {
+    const store = await openTestStore('embedded', { CORS_ORIGINS: 'https://soc.example.org, http://localhost:5173' });
+    const t = await startTestApp(store);
+    try {
+      const options = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/iocs', headers: preflight });
+      expect(options.statusCode).toBe(204);
+      expect(options.headers['access-control-allow-origin']).toBe('https://soc.example.org');
+      expect(String(options.headers['access-control-allow-headers']).toLowerCase()).toContain('x-api-key');
+      const key = await t.key('pro');
+      const res = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': key, origin: 'https://soc.example.org' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe('https://soc.example.org');
+      const other = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': key, origin: 'https://evil.example' } });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await t.close();
+      await store.close();
+    }
+  });
+});

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       logLevel: 'info',
       publicUrl: undefined,
+      upgradeUrl: undefined,
+      corsOrigins: [],
       statsRefreshSeconds: 600,
       requestTimeoutMs: 30_000,
       bodyLimitBytes: 1_048_576,
@@ -76,5 +78,17 @@ describe('loadConfig', () => {
     expect(failure({ TRUST_PROXY: 'maybe' }).variable).toBe('TRUST_PROXY');
     expect(failure({ MAX_URL_LENGTH: '10' }).variable).toBe('MAX_URL_LENGTH');
     expect(failure({ STATS_REFRESH_SECONDS: '1' }).variable).toBe('STATS_REFRESH_SECONDS');
+    expect(failure({ UPGRADE_URL: 'ftp://x' }).variable).toBe('UPGRADE_URL');
+    expect(failure({ CORS_ORIGINS: 'https://ok.example, https://x.example/path' }).message).toBe(
+      'Invalid environment variable CORS_ORIGINS: "https://x.example/path" is not an origin (scheme://host[:port])',
+    );
+    expect(failure({ CORS_ORIGINS: '*' }).variable).toBe('CORS_ORIGINS');
+  });
+
+  it('reads CORS_ORIGINS as a list of origins', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://soc.example.org, http://localhost:5173/' }).corsOrigins).toEqual([
+      'https://soc.example.org',
+      'http://localhost:5173',
+    ]);
   });
 });
