@@ -134,6 +134,13 @@ export const SearchResponse = Type.Object({
     normalized: Type.String({ description: 'The lookup key the exact stage used.' }),
     normalization_notes: Type.Array(Type.String()),
     detection_note: Type.Optional(Type.String({ description: 'Why q was not recognised as an IOC, when it was not.' })),
+    warning_list: Type.Optional(
+      Type.String({
+        description:
+          'When the value is on our warning list of benign or reserved values (private address space, the empty ' +
+          "file's hash, well-known services…), the list's reason: such a value is never a high-confidence indicator.",
+      }),
+    ),
     match_type: StringEnum(['exact', 'fuzzy', 'none']),
     matches: Type.Array(IocRecordSchema),
     relatedIOCs: Type.Array(IocRecordSchema),

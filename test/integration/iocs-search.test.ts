@@ -48,6 +48,7 @@ interface SearchBody {
     normalized: string;
     normalization_notes: string[];
     detection_note?: string;
+    warning_list?: string;
     match_type: 'exact' | 'fuzzy' | 'none';
     matches: ApiRecord[];
     relatedIOCs: ApiRecord[];
@@ -304,6 +305,17 @@ describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
       expect(data, q).toMatchObject({ found: false, match_type: 'none', matches: [] });
     }
     // A partial address still gets its substring stage (above: 221.132.16).
+  });
+
+  it("names the warning list's reason for a known benign value, as the page's own examples are", async () => {
+    const emptyFile = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    for (const q of ['192.168.1.1', emptyFile]) {
+      const data = await search(q);
+      expect(data, q).toMatchObject({ found: false, warning_list: expect.any(String) });
+    }
+    expect((await search('192.168.1.1')).warning_list).toMatch(/private|1918/i);
+    // An ordinary value carries no such field.
+    expect(await search('221.132.16.23')).not.toHaveProperty('warning_list');
   });
 
   it('runs no fuzzy stage for a q shorter than 3 characters', async () => {

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { exporterFor } from '../../export/index.js';
 import { stixExporter } from '../../export/stix.js';
 import { parseIoc, refang } from '../../ioc/index.js';
+import { warningFor } from '../../ioc/warninglist.js';
 import type { IocType } from '../../ioc/types.js';
 import type { Db } from '../../store/db.js';
 import { countRecords } from '../../store/iocs.js';
@@ -142,6 +143,8 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       const complete = parsed.ok && COMPLETE_TYPES.has(parsed.ioc.type);
       const fuzzy = !complete && normalized.length >= 3 ? piece : undefined;
       const { matchType, matches, related } = await search({ value: normalized, fuzzy, related: includeRelated });
+      // Why a known benign value is not found (or is found at low confidence only).
+      const warning = parsed.ok ? warningFor(parsed.ioc.type, normalized) : undefined;
       // The records come as JSON text (the database writes them): the body is written around them,
       // in the order of SearchResponse, rather than parsed, built as objects and serialized again.
       const json = JSON.stringify;
@@ -151,6 +154,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         `{"found":${matches.length > 0},"query":${json(q)},"detected_type":${json(parsed.ok ? parsed.ioc.type : null)},` +
         `"normalized":${json(normalized)},"normalization_notes":${json(parsed.ok ? parsed.ioc.notes : [])},` +
         (parsed.ok ? '' : `"detection_note":${json(parsed.reason)},`) +
+        (warning === undefined ? '' : `"warning_list":${json(warning)},`) +
         `"match_type":"${matchType}","matches":[${matches.join(',')}],"relatedIOCs":[${related.join(',')}],` +
         `"meta":{"total_matches":${matches.length},"related_count":${related.length},` +
         `"search_time_ms":${Math.round(performance.now() - started)}}}`;
