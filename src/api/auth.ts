@@ -29,7 +29,7 @@ export interface Authenticator {
    * The request's key: at once when it is in the cache, else a promise; throws when there is none.
    * `beforeLookup` runs only when the key must be looked up in the store, and may refuse that.
    */
-  authenticate(request: FastifyRequest, beforeLookup?: () => void): AuthenticatedKey | Promise<AuthenticatedKey>;
+  authenticate(request: FastifyRequest, beforeLookup?: (request: FastifyRequest) => void): AuthenticatedKey | Promise<AuthenticatedKey>;
   /** Writes last_used_at of the keys used since the last flush. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -71,7 +71,7 @@ export function createAuthenticator(db: Db, cacheTtlMs = KEY_CACHE_TTL_MS): Auth
       const hash = crypto.hash('sha256', presented, 'base64');
       const cached = cache.get(hash);
       if (cached && cached.expires > Date.now()) return accept(cached.key, hash);
-      beforeLookup?.();
+      beforeLookup?.(request);
       return load(hash).then((key) => accept(key, hash));
     },
     flush,

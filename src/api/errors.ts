@@ -139,7 +139,10 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     request.log.error({ err: error }, 'request failed');
     app = new AppError(500, 'internal_error', 'An internal error occurred. Please try again later.');
   }
-  if (app.statusCode === 503) reply.header('Retry-After', '5');
+  // A 429 says when to come back (its details carry it); a 503, soon.
+  const retryAfter = app.details?.retry_after_seconds;
+  if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
+  else if (app.statusCode === 503) reply.header('Retry-After', '5');
   const details = upgradeUrl && UPGRADABLE.has(app.code) ? { ...app.details, upgrade_url: upgradeUrl } : app.details;
   return reply.status(app.statusCode).type('application/json; charset=utf-8').send(envelope(request, app.code, app.message, details));
 }

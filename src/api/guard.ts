@@ -47,7 +47,7 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
       reply.header('Cache-Control', 'private, no-store');
       let key: AuthenticatedKey | Promise<AuthenticatedKey>;
       try {
-        key = authenticator.authenticate(request, () => refuseIfBlocked(request, reply));
+        key = authenticator.authenticate(request, refuseIfBlocked);
       } catch (error) {
         return done(error as Error);
       }
@@ -71,11 +71,10 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
       if (blockedUntil.size >= 10_000) blockedUntil.clear();
       blockedUntil.set(request.ip, decision.resetAt);
     };
-    const refuseIfBlocked = (request: FastifyRequest, reply: FastifyReply) => {
+    const refuseIfBlocked = (request: FastifyRequest) => {
       const until = blockedUntil.get(request.ip);
       if (until === undefined) return;
       if (until <= Date.now() / 1000) return void blockedUntil.delete(request.ip);
-      reply.header('Retry-After', String(secondsUntil(until)));
       throw new RateLimitError({
         reason: 'too many failed authentications from this address',
         limit: FAILED_AUTH_BUDGET.perMinute,
@@ -100,7 +99,7 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
   };
 }
 
-/** Whole seconds from now until an epoch second, at least one (for Retry-After). */
+/** Whole seconds from now until an epoch second, at least one (the error handler sends it as Retry-After). */
 function secondsUntil(epochSeconds: number): number {
   return Math.max(1, epochSeconds - Math.floor(Date.now() / 1000));
 }
@@ -113,13 +112,11 @@ function refusalOf(request: FastifyRequest, reply: FastifyReply, key: Authentica
   reply.header('X-RateLimit-Limit-Day', String(decision.dayLimit));
   reply.header('X-RateLimit-Remaining-Day', String(decision.dayRemaining));
   if (!decision.allowed) {
-    const retryAfter = secondsUntil(decision.resetAt);
-    reply.header('Retry-After', String(retryAfter));
     return new RateLimitError({
       limit: decision.limit,
       window: decision.window,
       reset_at: new Date(decision.resetAt * 1000).toISOString(),
-      retry_after_seconds: retryAfter,
+      retry_after_seconds: secondsUntil(decision.resetAt),
       tier: key.tier.name,
     });
   }
