@@ -43,7 +43,13 @@ export type Step =
   /** `rounds` runs of autocannon on each probe in turn; the median req/s. */
   | { kind: 'throughput'; rounds: number; seconds: number; connections: number; probes: Record<string, HttpProbe> }
   /** `runs` runs of each probe in turn; the median ms. */
-  | { kind: 'median'; runs: number; probes: Record<string, Probe> };
+  | { kind: 'median'; runs: number; probes: Record<string, Probe> }
+  /**
+   * `connections` clients sending `load`'s requests for `seconds` (its answers counted by status
+   * class: `<load>:2xx`, `:429`, `:503`, `:other` with the connection errors), while one more client times each of `probes`
+   * in turn: p50 and p99 in ms, and `<probe>:failed`, the requests not answered 200.
+   */
+  | { kind: 'contention'; seconds: number; connections: number; load: { name: string; probe: HttpProbe }; probes: Record<string, HttpProbe> };
 
 export interface Job {
   /** The connection string of the floors' database (the service's). */
@@ -147,7 +153,49 @@ async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
+async function runContention(step: Extract<Step, { kind: 'contention' }>, results: Results) {
+  const { name, probe } = step.load;
+  let next = 0;
+  let loading = true;
+  // (autocannon's instance is thenable, not a Promise: no finally of its own)
+  const load = Promise.resolve(
+    autocannon({
+    url: probe.base,
+    connections: step.connections,
+    duration: step.seconds,
+    headers: probe.headers ?? {},
+      requests: [{ setupRequest: (request) => ({ ...request, path: probe.paths[next++ % probe.paths.length]! }) }],
+    }),
+  ).finally(() => (loading = false));
+  const names = Object.keys(step.probes);
+  const samples: number[][] = names.map(() => []);
+  const failed = names.map(() => 0);
+  for (let i = 0; loading; i++) {
+    const p = i % names.length;
+    const measured = step.probes[names[p]!]!;
+    const start = performance.now();
+    try {
+      await get(measured.base, measured.paths[i % measured.paths.length]!, measured.headers);
+    } catch {
+      failed[p]!++;
+    }
+    samples[p]!.push(performance.now() - start);
+  }
+  const result = await load;
+  const codes = result.statusCodeStats as unknown as Record<string, { count: number }>;
+  const count = (code: string) => codes[code]?.count ?? 0;
+  results[`${name}:2xx`] = result['2xx'];
+  results[`${name}:429`] = count('429');
+  results[`${name}:503`] = count('503');
+  results[`${name}:other`] = result.requests.total - result['2xx'] - count('429') - count('503') + result.errors;
+  names.forEach((probeName, p) => {
+    results[probeName] = percentiles(samples[p]!);
+    results[`${probeName}:failed`] = failed[p]!;
+  });
+}
+
 async function runStep(step: Step, db: Database | undefined, results: Results) {
+  if (step.kind === 'contention') return runContention(step, results);
   const names = Object.keys(step.probes);
   if (step.kind === 'throughput') {
     const rps: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));

@@ -1,4 +1,4 @@
-// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,start,ingest,extract]
+// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,adversarial,start,ingest,extract]
 // Loads a seeded corpus of IOC records, then prints each figure of the API beside a floor
 // measured in the same run, and their ratio (these machines are noisy: only ratios compare).
 // The API figures are taken by a client process of its own (bench/client.ts), each in turns
@@ -9,36 +9,30 @@
 // floors run on the very server the service adopts. The API section runs --runs times (default
 // 3), each run on both backends, the corpus generated once; then a table compares the backends:
 // each figure's embedded/external ratio, the median of the runs' ratios and each run's.
-// Then start-up and memory on the embedded store (bench/start.ts), ingestion (bench/ingest.ts:
+// Then hostile searches on the embedded store (bench/adversarial.ts), start-up and memory on the embedded store (bench/start.ts), ingestion (bench/ingest.ts:
 // upserts beside COPY, on both backends) and article extraction (bench/extract.ts). --only runs
-// some of the four sections. `start` runs the build in dist/ (npm run bench builds it first).
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+// some of the sections. `start` runs the build in dist/ (npm run bench builds it first).
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { loadConfig } from '../src/config.js';
-import { createApiKey } from '../src/store/keys.js';
-import { openStore } from '../src/store/open.js';
-import { refreshStats } from '../src/store/stats.js';
-import { openBenchDatabase, parseBackends, serviceEnv, type BackendName } from './backends.js';
-import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus } from './corpus.js';
+import { parseBackends, type BackendName } from './backends.js';
+import { generateCorpus, type Corpus } from './corpus.js';
+import { benchAdversarial } from './adversarial.js';
 import { benchExtraction } from './extract.js';
 import { benchIngest } from './ingest.js';
+import { benchList } from './list.js';
 import type { HttpProbe, Probe, Results, Step } from './client.js';
-import { formatNumber, freePort, get, median, printTable, runClient, type Latency, type Row } from './measure.js';
+import { formatNumber, median, printTable, runClient, type Latency, type Row } from './measure.js';
+import { LOOKBACK_DAYS, timed, withLoadedService, log } from './service.js';
 import { benchStart } from './start.js';
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({
   options: {
     size: { type: 'string', default: '1000000' },
     backend: { type: 'string', default: 'both' },
     runs: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'api,start,ingest,extract' },
+    only: { type: 'string', default: 'api,list,adversarial,start,ingest,extract' },
   },
 });
-const ALL_SECTIONS = ['api', 'start', 'ingest', 'extract'];
+const ALL_SECTIONS = ['api', 'list', 'adversarial', 'start', 'ingest', 'extract'];
 const SECTIONS = new Set(args.only.split(','));
 for (const section of SECTIONS) if (!ALL_SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${ALL_SECTIONS.join(', ')})`);
 const BACKENDS = parseBackends(args.backend);
@@ -46,12 +40,6 @@ const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
 const SIZE = Number(args.size);
 const EXPORT_ROWS = Math.min(10_000, SIZE);
-const LOOKBACK_DAYS = 3650;
-
-// A tier for the benchmark key: every limit is enforced (counted) but none is reached.
-const BENCH_TIER = `insert into tiers (name, requests_per_minute, requests_per_day, lookback_days, max_limit, list_formats, scopes)
-  values ('bench', 100000000, 1000000000, ${LOOKBACK_DAYS}, 10000, '{json,csv,txt}', '{read:iocs,read:stix,read:stats}')
-  on conflict (name) do nothing`;
 
 // The floors' SQL: the same rows the export endpoints serve, newest first.
 const RECORDS_SQL = `select s.id, s.type, i.value, s.confidence, socd_iso(s.first_seen) as first_seen, socd_iso(s.last_seen) as last_seen,
@@ -75,45 +63,6 @@ const TXT_SQL = `select i.value from sightings s join indicators i on i.id = s.i
 // as the service's statement does, to be planned on the same index.
 const LIKE_SQL = `select id, value_normalized from indicators
   where type not in ('md5', 'sha1', 'sha256', 'sha512') and value_normalized like $1 limit 200`;
-
-function log(message: string) {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  const result = await fn();
-  log(`${label}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  return result;
-}
-
-async function startProcess(args: string[], env: Record<string, string>, healthPath: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, args, {
-    cwd: REPO,
-    env: serviceEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
-    try {
-      await get(url, healthPath);
-      return { url, child };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${args.join(' ')} did not start`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 /**
  * Values to look up: existing ones (exact), and pieces of existing domains and URLs that are not
@@ -219,71 +168,16 @@ function report(title: string, r: Results) {
   log(`(bare route p99 ${bare!.p99.toFixed(3)} ms; search p50/p99 ${search!.p50.toFixed(3)}/${search!.p99.toFixed(3)} ms; stats p99 ${stats!.p99.toFixed(3)} ms)`);
 }
 
-/** The service as `npm start` runs it, without the feed scheduler (nothing is fetched during the run). */
-function startService(env: Record<string, string>) {
-  return startProcess(['dist/main.js', 'serve'], { ...env, LOG_LEVEL: 'info', INGEST: 'false' }, '/healthz');
-}
-
-function startBare() {
-  return startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/bare');
-}
-
-/**
- * One backend's API figures: a fresh store loaded with the corpus (COPY, as a store that has been
- * running a while), the service started on it, then the figures and their floors.
- */
-async function benchApi(backend: BackendName, corpus: Corpus, title: string): Promise<Results> {
-  const database = await openBenchDatabase(backend, 'api');
-  const label = database.label;
-  const children: ChildProcess[] = [];
-  try {
-    const config = loadConfig({ ...database.env, LOG_LEVEL: 'silent' });
-    const store = await openStore(config, 'bench'); // creates (embedded: adopts) and migrates
-    // The store's own connection string: the embedded server's, or DATABASE_URL.
-    const client = new pg.Client({ connectionString: store.embedded?.url ?? config.databaseUrl! });
-    await client.connect();
-    const sourceIds: number[] = [];
-    for (const s of corpus.sources) {
-      const { rows } = await client.query<{ id: number }>('insert into sources (name, kind, category) values ($1, $2, $3) returning id', [s.name, s.kind, s.category]);
-      sourceIds.push(rows[0]!.id);
-    }
-    await timed(`${label}: COPY ${corpus.records.length} records`, async () => {
-      for (const [table, csv] of corpusCsv(corpus, sourceIds)) {
-        const stream = client.query(copyFrom(`copy ${table} (${COPY_COLUMNS[table]}) from stdin with (format csv)`));
-        await new Promise<void>((resolve, reject) => {
-          stream.on('finish', () => resolve());
-          stream.on('error', reject);
-          stream.end(csv);
-        });
-      }
-      // As a store that has been running a while: statistics gathered, and the rows COPY wrote
-      // to the trigram index's pending list moved into the index (an ANALYZE leaves them there,
-      // and every LIKE would scan them until autovacuum comes by, perhaps in mid-measurement).
-      await client.query('vacuum analyze');
-    });
-    await timed(`${label}: refresh_stats_cache()`, () => refreshStats(store));
-    await store.query(BENCH_TIER);
-    const { key } = await createApiKey(store, { name: 'bench', tier: 'bench' });
-
-    await client.end();
-    // The embedded server keeps running: bench/backends.ts holds a lease on it.
-    await store.close();
-
-    const service = await startService(database.env);
-    children.push(service.child);
-    const bare = await startBare();
-    children.push(bare.child);
-    const probes = serviceProbes(service.url, bare.url, key, corpus);
+/** One backend's API figures: the service on a freshly loaded store, then the figures and their floors. */
+function benchApi(backend: BackendName, corpus: Corpus, title: string): Promise<Results> {
+  return withLoadedService(backend, corpus, async ({ label, service, bare, keys, db }) => {
+    const probes = serviceProbes(service, bare, keys[0], corpus);
     const results = await timed(`${label}: measuring`, () =>
-      runClient({ db: database.url, steps: steps(probes, floorProbes(corpus), probes.fuzzy.paths.length) }),
+      runClient({ db, steps: steps(probes, floorProbes(corpus), probes.fuzzy.paths.length) }),
     );
     report(title, results);
     return results;
-  } finally {
-    // The service first: the embedded server stops when its last lease, the bench's, goes.
-    for (const child of children) await stop(child);
-    await database.close();
-  }
+  });
 }
 
 /** The figures compared between the backends; `higher`: more is better (the ratio is inverted). */
@@ -324,9 +218,10 @@ function compare(runs: Record<BackendName, Results>[], records: number) {
   console.log('\nslowdown: embedded/external in each run (throughput: external/embedded, so above 1 is slower), then the median of the runs.');
 }
 
-if (SECTIONS.has('api')) {
-  const corpus = await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE));
-  log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
+const corpus =
+  SECTIONS.has('api') || SECTIONS.has('list') || SECTIONS.has('adversarial') ? await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE)) : undefined;
+if (corpus) log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
+if (corpus && SECTIONS.has('api')) {
   const runs: Record<BackendName, Results>[] = [];
   for (let run = 0; run < RUNS; run++) {
     // Every other run the other backend goes first: neither always meets a machine the other warmed (or loaded).
@@ -340,6 +235,9 @@ if (SECTIONS.has('api')) {
   }
   if (BACKENDS.length === 2) compare(runs, corpus.records.length);
 }
+// The list's pages beside their floor (bench/list.ts), on each backend.
+if (corpus && SECTIONS.has('list')) await benchList(corpus, BACKENDS);
+if (corpus && SECTIONS.has('adversarial')) await benchAdversarial(corpus);
 if (SECTIONS.has('start')) await benchStart();
 if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend });
 if (SECTIONS.has('extract')) await benchExtraction();

@@ -1,6 +1,7 @@
 // The environment, read and validated once at start-up, then passed in. A bad variable stops
 // the process with a message that names it.
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 export interface Config {
   host: string;
@@ -19,16 +20,27 @@ export interface Config {
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins: string[];
   statsRefreshSeconds: number;
+  /** The list's `meta.total` is counted on every request up to this; above, a count a minute old. */
+  listTotalExactUpTo: number;
   /** Longest time one request may take; also each SQL statement's timeout. */
   requestTimeoutMs: number;
   bodyLimitBytes: number;
   maxUrlLength: number;
   pgPoolSize: number;
+  /** The time budget of a search's trigram fallback, all its statements together. */
+  searchFuzzyBudgetMs: number;
+  /** How many trigram fallbacks may run at once for one API key, and in one process. */
+  searchFuzzyPerKey: number;
+  searchFuzzyPerInstance: number;
   trustProxy: boolean;
   /** Whether `serve` also runs the ingestion scheduler (off when a separate `socd worker` does). */
   ingest: boolean;
   /** How many sources the scheduler fetches at once. */
   ingestConcurrency: number;
+  /** Whether /metrics (Prometheus) is served. */
+  metrics: boolean;
+  /** The client networks /metrics answers (CIDRs, normalized); loopback by default. */
+  metricsAllow: string[];
 }
 
 export class ConfigError extends Error {
@@ -95,6 +107,24 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** A comma-separated list of IP addresses and CIDR networks, each returned as a network (`a.b.c.d/n`). */
+function networks(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw.split(',').map((item) => {
+    const text = item.trim();
+    try {
+      // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is the IPv4 one, as clients are compared.
+      const [address, prefix] = text.includes('/') ? ipaddr.parseCIDR(text) : [ipaddr.process(text), undefined];
+      const network = `${address.toString()}/${prefix ?? (address.kind() === 'ipv4' ? 32 : 128)}`;
+      ipaddr.parseCIDR(network); // as /metrics will read it back
+      return network;
+    } catch {
+      throw new ConfigError(name, `"${text}" is not an IP address or a CIDR network`);
+    }
+  });
+}
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -116,13 +146,19 @@ export function loadConfig(env: Env = process.env): Config {
     upgradeUrl: url(env, 'UPGRADE_URL', ['http:', 'https:']),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     statsRefreshSeconds: integer(env, 'STATS_REFRESH_SECONDS', 600, 5, 86_400),
+    listTotalExactUpTo: integer(env, 'LIST_TOTAL_EXACT_UP_TO', 10_000, 0, 10_000_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     maxUrlLength: integer(env, 'MAX_URL_LENGTH', 8192, 256, 65_536),
     pgPoolSize: integer(env, 'PG_POOL_SIZE', 10, 1, 500),
+    searchFuzzyBudgetMs: integer(env, 'SEARCH_FUZZY_BUDGET_MS', 20, 1, 60_000),
+    searchFuzzyPerKey: integer(env, 'SEARCH_FUZZY_PER_KEY', 2, 1, 1000),
+    searchFuzzyPerInstance: integer(env, 'SEARCH_FUZZY_PER_INSTANCE', 8, 1, 1000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     ingest: boolean(env, 'INGEST', true),
     ingestConcurrency: integer(env, 'INGEST_CONCURRENCY', 4, 1, 64),
+    metrics: oneOf(env, 'METRICS', ['on', 'off'], 'on') === 'on',
+    metricsAllow: networks(env, 'METRICS_ALLOW', ['127.0.0.0/8', '::1/128']),
   };
 }
 

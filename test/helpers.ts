@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { createAuthenticator, type Authenticator } from '../src/api/auth.js';
 import { createMemoryRateLimiter, type RateLimiter } from '../src/api/rate-limit.js';
@@ -156,6 +156,64 @@ export async function startTestApp(
       await limiter.close();
     },
   };
+}
+
+/**
+ * A store on `backend` and the app on it, for the suite that calls this: opened by a beforeAll
+ * it registers (`seed` fills the store before the app starts), closed by an afterAll. The
+ * `store` and `t` it returns stand for them from that beforeAll on: read them inside hooks
+ * registered after this call and inside tests, not while the suite is being collected. Hooks
+ * stack: the suite's own beforeAll run after the app has started, its own afterAll before it stops.
+ *
+ *     const { store, t } = appSuite(backend, { seed: async (db) => { seeded = await seedStore(db); } });
+ */
+export function appSuite(
+  backend: Backend,
+  options: { env?: Record<string, string>; seed?: (db: Db) => Promise<unknown>; app?: Parameters<typeof startTestApp>[1] } = {},
+): { store: TestStore; t: TestApp } {
+  let opened: TestStore | undefined;
+  let started: TestApp | undefined;
+  const open = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`appSuite: ${what} is read outside the suite's beforeAll to afterAll`);
+    return value;
+  };
+  beforeAll(async () => {
+    opened = await openTestStore(backend, options.env);
+    await options.seed?.(opened.db);
+    started = await startTestApp(opened, options.app);
+  });
+  afterAll(async () => {
+    await started?.close();
+    await opened?.close();
+    started = opened = undefined;
+  });
+  const store: TestStore = {
+    backend,
+    get db() {
+      return open(opened, 'store').db;
+    },
+    get config() {
+      return open(opened, 'store').config;
+    },
+    close: () => open(opened, 'store').close(),
+  };
+  const t: TestApp = {
+    get app() {
+      return open(started, 't').app;
+    },
+    get stats() {
+      return open(started, 't').stats;
+    },
+    get logs() {
+      return open(started, 't').logs;
+    },
+    get authenticator() {
+      return open(started, 't').authenticator;
+    },
+    key: (tier, scopes) => open(started, 't').key(tier, scopes),
+    close: () => open(started, 't').close(),
+  };
+  return { store, t };
 }
 
 export function readFixture(name: string): string {

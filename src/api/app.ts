@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import type { Authenticator } from './auth.js';
 import { AppError, clientErrorResponse, createErrorHandler, notFoundHandler } from './errors.js';
 import { guarded } from './guard.js';
+import { createMetrics, metricsRoutes } from './metrics.js';
 import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
@@ -108,7 +109,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
   });
 
-  app.setErrorHandler(createErrorHandler(config.upgradeUrl));
+  // METRICS=off: no route (404), and nothing is counted.
+  const metrics = config.metrics ? createMetrics(stats) : undefined;
+  app.setErrorHandler(createErrorHandler(config.upgradeUrl, metrics?.countRefusal));
   app.setNotFoundHandler(notFoundHandler);
 
   // The hooks are written with callbacks, not async functions: every request runs them, and a
@@ -137,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
     done();
   });
+  if (metrics) app.addHook('onResponse', metrics.onResponse);
 
   await app.register(swagger, {
     openapi: {
@@ -149,7 +153,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'Every /api/v1 route needs an API key (`Authorization: Bearer sk_live_...`, `X-API-Key`, or `?api_key=`). ' +
           'Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`; errors use the ' +
           'envelope `{"error": {"code", "message", "details", "request_id"}}`.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      // PUBLIC_URL, the base of the links in responses too; unset, `/` is the host serving this document.
+      servers: [
+        config.publicUrl
+          ? { url: config.publicUrl, description: 'PUBLIC_URL' }
+          : { url: '/', description: 'The host serving this document' },
+      ],
       components: {
         securitySchemes: {
           BearerAuth: { type: 'http', scheme: 'bearer', description: '`Authorization: Bearer sk_live_...`' },
@@ -161,8 +172,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'Statistics', description: 'Feed and IOC statistics' },
         { name: 'Sources', description: 'The feeds and article sites, with their health' },
         { name: 'Health', description: 'Liveness and readiness' },
+        { name: 'Metrics', description: 'Prometheus metrics, for operators (no API key: METRICS_ALLOW)' },
       ],
     },
+    // The paths are the server's own, under PUBLIC_URL's path if it has one: none is removed.
+    stripBasePath: false,
     transform: ({ schema, url }) => {
       // Every /api/v1 route takes a key; the rest are open.
       const security = url.startsWith('/api/v1/') ? [{ BearerAuth: [] }, { ApiKeyAuth: [] }] : [];
@@ -183,13 +197,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(healthRoutes, { db, isClosing: deps.isClosing ?? (() => false) });
+  if (metrics) await app.register(metricsRoutes, { metrics, allow: config.metricsAllow });
 
   await app.register(
     guarded({ authenticator, limiter }, async (api) => {
       // An unknown route under /api/v1 is answered after authentication, like the known ones:
       // no key gets 401, a key gets 404 with its rate-limit headers (and the request counts).
       api.setNotFoundHandler(notFoundHandler);
-      await api.register(iocRoutes, { db, publicUrl: config.publicUrl, trustProxy: config.trustProxy });
+      await api.register(iocRoutes, { db, config });
       await api.register(statsRoutes, { stats });
       await api.register(sourcesRoutes, { db });
     }),

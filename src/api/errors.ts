@@ -6,6 +6,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 
 export class AppError extends Error {
+  /** For a refusal (429, 503), the reason /metrics counts it under when finer than its code. */
+  refusal?: string;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -46,8 +49,9 @@ export class InsufficientScopeError extends AppError {
 }
 
 export class RateLimitError extends AppError {
-  constructor(details: Record<string, unknown>) {
+  constructor(details: Record<string, unknown>, refusal?: string) {
     super(429, 'rate_limit_exceeded', 'Rate limit exceeded. Please wait before making more requests.', details);
+    this.refusal = refusal;
   }
 }
 
@@ -121,24 +125,37 @@ const UPGRADABLE = new Set(['insufficient_scope', 'rate_limit_exceeded']);
 
 /**
  * The one error handler. With `upgradeUrl` (UPGRADE_URL: the operator's page about tiers, absent
- * by default), the refusals a better tier would lift (403, 429) point to it.
+ * by default), the refusals a better tier would lift (403, 429) point to it. `onRefusal` hears of
+ * every refusal to do work now (429, 503: rate limits, admission), by reason (/metrics counts
+ * them), so that a new kind of refusal is counted without more wiring.
  */
-export function createErrorHandler(upgradeUrl?: string) {
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => handleError(error, request, reply, upgradeUrl);
+export function createErrorHandler(upgradeUrl?: string, onRefusal?: (reason: string) => void) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => handleError(error, request, reply, upgradeUrl, onRefusal);
 }
 
 export const errorHandler = createErrorHandler();
 
-function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, upgradeUrl: string | undefined) {
+function handleError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  upgradeUrl: string | undefined,
+  onRefusal: ((reason: string) => void) | undefined,
+) {
   let app: AppError;
   if (error instanceof AppError) app = error;
   else if (error.validation) app = fromValidation(error, request);
   else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     app = new AppError(error.statusCode, CODE_BY_STATUS[error.statusCode] ?? 'bad_request', error.message);
+  } else if (reply.raw.destroyed) {
+    // The work stopped because its client left (client-gone.ts): nobody is there to answer.
+    request.log.info({ err: error }, 'request stopped: its client has gone');
+    return reply;
   } else {
     request.log.error({ err: error }, 'request failed');
     app = new AppError(500, 'internal_error', 'An internal error occurred. Please try again later.');
   }
+  if (onRefusal && (app.statusCode === 429 || app.statusCode === 503)) onRefusal(app.refusal ?? app.code);
   // A 429 says when to come back (its details carry it); a 503, soon.
   const retryAfter = app.details?.retry_after_seconds;
   if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));

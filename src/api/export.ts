@@ -4,9 +4,17 @@
 // once must fail before it (a 500, not a truncated 200).
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AnyExporter, ExportContext, Exporter, ReadItems, Reads } from '../export/index.js';
+import type { AnyExporter, ExportContext, Exporter, PageEnd, ReadItems, Reads } from '../export/index.js';
 import type { Db } from '../store/db.js';
-import { streamCsvRecords, streamIndicatorIds, streamRecords, streamValues, summarizeIndicators, toIocRecord } from '../store/iocs.js';
+import {
+  streamCsvRecords,
+  streamIndicatorIds,
+  streamRecords,
+  streamValues,
+  summarizeIndicators,
+  toIocRecord,
+  type Cursor,
+} from '../store/iocs.js';
 import type { ResolvedQuery } from './filters.js';
 
 export interface ReadOptions {
@@ -18,22 +26,33 @@ async function* summaries(db: Db, q: ResolvedQuery) {
   for await (const batch of streamIndicatorIds(db, q.filters, q.page, 1000)) yield await summarizeIndicators(db, batch.map((i) => i.id));
 }
 
-async function* records(db: Db, q: ResolvedQuery, includeContext: boolean) {
-  for await (const rows of streamRecords(db, q.filters, q.page)) yield rows.map((row) => toIocRecord(row, includeContext));
+/** The batches as they go by, noting in `end` how many rows the page has and where it ends. */
+async function* noting<R extends Cursor>(batches: AsyncIterable<R[]>, end: PageEnd): AsyncGenerator<R[]> {
+  for await (const rows of batches) {
+    end.rows += rows.length;
+    // Only the last row of a full batch carries its keyset; a page is full when its last batch is.
+    const last = rows[rows.length - 1];
+    end.last = last?.cursor_at && last.cursor_id ? { at: last.cursor_at, id: last.cursor_id } : undefined;
+    yield rows;
+  }
 }
 
-/** The batches a format reads. */
-function read<R extends Reads>(reads: R, db: Db, q: ResolvedQuery, options: ReadOptions): AsyncIterable<ReadItems[R][]> {
+async function* records(db: Db, q: ResolvedQuery, includeContext: boolean, end: PageEnd) {
+  for await (const rows of noting(streamRecords(db, q.filters, q.page), end)) yield rows.map((row) => toIocRecord(row, includeContext));
+}
+
+/** The batches a format reads (`end` notes the page of a records or csv-records read). */
+function read<R extends Reads>(reads: R, db: Db, q: ResolvedQuery, options: ReadOptions, end: PageEnd): AsyncIterable<ReadItems[R][]> {
   const sources: { [K in Reads]: () => AsyncIterable<ReadItems[K][]> } = {
-    records: () => records(db, q, options.includeContext),
-    'csv-records': () => streamCsvRecords(db, q.filters, q.page),
+    records: () => records(db, q, options.includeContext, end),
+    'csv-records': () => noting(streamCsvRecords(db, q.filters, q.page), end),
     values: () => streamValues(db, q.filters, q.page),
     summaries: () => summaries(db, q),
   };
   return sources[reads]();
 }
 
-async function* body<R extends Reads>(exporter: Exporter<R>, batches: AsyncIterable<ReadItems[R][]>, context: ExportContext) {
+async function* body<R extends Reads>(exporter: Exporter<R>, batches: AsyncIterable<ReadItems[R][]>, context: ExportContext, end: PageEnd) {
   const writer = exporter.writer(context);
   let head = writer.head();
   let first = true;
@@ -42,11 +61,14 @@ async function* body<R extends Reads>(exporter: Exporter<R>, batches: AsyncItera
     head = '';
     first = first && items.length === 0;
   }
-  yield head + (await writer.tail());
+  yield head + (await writer.tail(end));
 }
 
 const NO_LIST_META: ExportContext = {
   listMeta: () => Promise.reject(new Error('this export has no list meta')),
+  listLinks: () => {
+    throw new Error('this export has no list links');
+  },
 };
 
 export function sendExport(
@@ -61,6 +83,7 @@ export function sendExport(
   reply.type(negotiated ? exporter.negotiated! : exporter.mediaType);
   if (exporter.filename) reply.header('Content-Disposition', `attachment; filename="${exporter.filename}"`);
   // Each exporter's writer takes what its own `reads` gives: the pairing is the registry's.
-  const batches = read(exporter.reads, db, q, options) as AsyncIterable<never[]>;
-  return reply.send(Readable.from(body(exporter as Exporter, batches, options.context ?? NO_LIST_META)));
+  const end: PageEnd = { rows: 0 };
+  const batches = read(exporter.reads, db, q, options, end) as AsyncIterable<never[]>;
+  return reply.send(Readable.from(body(exporter as Exporter, batches, options.context ?? NO_LIST_META, end)));
 }

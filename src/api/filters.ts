@@ -1,34 +1,28 @@
 // From validated query parameters and the caller's tier to the filters the store runs: aliases
 // resolved, times parsed, `since` clamped to the tier lookback and `limit` to the tier cap.
 // What was changed is said in `notices`, so the caller knows.
+import { readDate } from '../ioc/dates.js';
 import { resolveIndustry, resolveIocType, INDUSTRIES, type Category, type Confidence } from '../ioc/types.js';
 import type { Tier } from '../store/keys.js';
 import type { Page, RecordFilters } from '../store/iocs.js';
 import { InvalidParameterError } from './errors.js';
 import type { StixQuery } from './schemas.js';
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const DAY_MS = 86_400_000;
+// An unencoded `+02:00` in a query string arrives as ` 02:00`: after a time, read it as meant.
+const SPACED_OFFSET = /(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/;
 
-/** JavaScript rolls 2026-02-30 over to March 2; the calendar has no such day. */
-function isCalendarDate(text: string): boolean {
-  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
-  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
+/** A time parameter through the one date reader (no zone means UTC), or 400 naming it. */
 export function parseTime(parameter: string, raw: string): Date {
-  // An unencoded `+02:00` in a query string arrives as ` 02:00`: read it as meant.
-  const text = raw.trim().replace(/ (\d{2}:?\d{2})$/, '+$1');
-  const date = DATE_ONLY.test(text) ? new Date(`${text}T00:00:00Z`) : DATE_TIME.test(text) ? new Date(text) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || !isCalendarDate(text)) {
+  const read = readDate(raw.trim().replace(SPACED_OFFSET, '$1+$2'));
+  if (!read.ok) {
     throw new InvalidParameterError(
       parameter,
       `Invalid value for '${parameter}': '${raw}' is not an ISO 8601 date-time (e.g. 2026-05-16T00:00:00Z) or date (2026-05-16).`,
       { value: raw },
     );
   }
-  return date;
+  return read.date;
 }
 
 /** Seconds precision, as the API writes times. */
@@ -42,6 +36,8 @@ export interface ResolvedQuery {
   /** The effective filters, as `meta.filters` shows them. */
   described: Record<string, string>;
   notices: string[];
+  /** `since` is the tier's lookback (none given, or one raised to it): a time that moves with the clock. */
+  sinceIsLookback: boolean;
 }
 
 /**
@@ -110,5 +106,6 @@ export function resolveQuery(query: StixQuery, tier: Tier, sinceBounds: SinceBou
       until: isoSeconds(until ?? now),
     },
     notices,
+    sinceIsLookback: since.getTime() === earliest.getTime(),
   };
 }

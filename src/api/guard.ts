@@ -75,13 +75,16 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
       const until = blockedUntil.get(request.ip);
       if (until === undefined) return;
       if (until <= Date.now() / 1000) return void blockedUntil.delete(request.ip);
-      throw new RateLimitError({
-        reason: 'too many failed authentications from this address',
-        limit: FAILED_AUTH_BUDGET.perMinute,
-        window: 'minute',
-        reset_at: new Date(until * 1000).toISOString(),
-        retry_after_seconds: secondsUntil(until),
-      });
+      throw new RateLimitError(
+        {
+          reason: 'too many failed authentications from this address',
+          limit: FAILED_AUTH_BUDGET.perMinute,
+          window: 'minute',
+          reset_at: new Date(until * 1000).toISOString(),
+          retry_after_seconds: secondsUntil(until),
+        },
+        'failed_auth_budget',
+      );
     };
     const limit = (request: FastifyRequest, reply: FastifyReply, key: AuthenticatedKey, done: Done) => {
       request.apiKey = key;

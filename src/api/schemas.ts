@@ -49,6 +49,14 @@ export const ListQuery = Type.Object(
     ...FilterParams,
     format: Type.Optional(StringEnum(LIST_FORMATS, { default: 'json', description: LIST_FORMATS_DESCRIPTION })),
     include_context: Type.Optional(Type.Boolean({ default: true, description: 'false omits `context` from each record.' })),
+    cursor: Type.Optional(
+      Type.String({
+        description:
+          'Where the page starts: the `cursor` of the previous page\'s `links.next`, as it is (an opaque token). ' +
+          'Every page costs the same, however deep, and records stored meanwhile never shift the pages. ' +
+          'Not with `offset`; `json` and `csv` only (`txt` lists distinct values: page it with `offset`).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -110,7 +118,16 @@ export const IocRecordSchema = Type.Object({
 
 export const ListResponse = Type.Object({
   meta: Type.Object({
-    total: Type.Integer(),
+    total: Type.Integer({
+      description:
+        'The records matching the filters. Counted at each request up to 10,000 (LIST_TOTAL_EXACT_UP_TO); above, ' +
+        'a count made at most about a minute before. See `total_exact`.',
+    }),
+    total_exact: Type.Boolean({
+      description:
+        'false when `total` is a lower bound: more than 10,000 records match and their first full count is under ' +
+        'way (the next requests have it). `links.next` never depends on `total`.',
+    }),
     limit: Type.Integer(),
     offset: Type.Integer(),
     ...FeedMeta,
@@ -120,8 +137,13 @@ export const ListResponse = Type.Object({
   data: Type.Array(IocRecordSchema),
   links: Type.Object({
     self: Type.String(),
-    next: Type.Optional(Type.String()),
-    prev: Type.Optional(Type.String()),
+    next: Type.Optional(
+      Type.String({
+        description:
+          'The next page, by `cursor`: present when this page is full (it may then be empty). Follow it to walk the list.',
+      }),
+    ),
+    prev: Type.Optional(Type.String({ description: 'The page before, by `offset` (offset pages only).' })),
   }),
 });
 
@@ -148,6 +170,13 @@ export const SearchResponse = Type.Object({
       total_matches: Type.Integer(),
       related_count: Type.Integer(),
       search_time_ms: Type.Integer(),
+      fuzzy_stage: StringEnum(['not_needed', 'not_applicable', 'done', 'budget_spent'], {
+        description:
+          'What the trigram fallback did: not needed (exact matches), not applicable (a complete address or hash, or ' +
+          'q without three letters or digits in a row: no near match could mean anything), done, or stopped at its ' +
+          'time budget before finding anything.',
+      }),
+      notices: Type.Optional(Type.Array(Type.String(), { description: 'What the server changed in, or could not do for, your search.' })),
     }),
   }),
 });

@@ -16,17 +16,29 @@ export interface ReadItems {
 }
 export type Reads = keyof ReadItems;
 
+/**
+ * How a page of records ended: how many rows it had and, when it was full, where the next page
+ * starts (its last row's extracted_at as PostgreSQL writes it, and its id).
+ */
+export interface PageEnd {
+  rows: number;
+  last?: { at: string; id: string };
+}
+
 /** What a writer may need of the request it answers. */
 export interface ExportContext {
-  /** The list's `meta` and `links`, known once the records are written (the count runs meanwhile). */
-  listMeta(): Promise<{ meta: object; links: object }>;
+  /** The list's `meta`: asked for before the records are read, so that its count runs meanwhile. */
+  listMeta(): Promise<object>;
+  /** The list's `links`, once the records are written. */
+  listLinks(end: PageEnd): object;
 }
 
 export interface ExportWriter<T> {
   head(): string;
   /** One batch; `first` says whether nothing was written before it. */
   batch(items: T[], first: boolean): string;
-  tail(): string | Promise<string>;
+  /** `end`: the page the batches made (records and csv-records reads; an empty page otherwise). */
+  tail(end: PageEnd): string | Promise<string>;
 }
 
 export interface Exporter<R extends Reads = Reads> {

@@ -6,7 +6,7 @@ import { jsonExporter } from './json.js';
 import { stixExporter } from './stix.js';
 import { txtExporter } from './txt.js';
 
-export type { AnyExporter, ExportContext, Exporter, ExportWriter, Reads, ReadItems } from './exporter.js';
+export type { AnyExporter, ExportContext, Exporter, ExportWriter, PageEnd, Reads, ReadItems } from './exporter.js';
 
 const REGISTRY = [jsonExporter, csvExporter, txtExporter, stixExporter] as const;
 export const EXPORTERS: readonly AnyExporter[] = REGISTRY;

@@ -27,17 +27,15 @@ export const jsonExporter = {
   description: 'the full envelope, the records with `meta` and `links`.',
   writer: (context) => {
     // Asked for at once: the total is counted while the records stream (on another connection),
-    // so a large count never delays the first byte; `meta` comes after the records (JSON gives
-    // the order of an object's members no meaning).
+    // so a count never delays the first byte; `meta` comes after the records (JSON gives the
+    // order of an object's members no meaning).
     const meta = context.listMeta();
     meta.catch(() => {}); // awaited by the tail; a stream that fails first must not leave it unhandled
     return {
       head: jsonListHead,
       batch: jsonListRecords,
-      tail: async () => {
-        const { meta: listMeta, links } = await meta;
-        return jsonListTail(listMeta, links);
-      },
+      // The links come last too: `next` starts after the page's last row.
+      tail: async (end) => jsonListTail(await meta, context.listLinks(end)),
     };
   },
 } as const satisfies Exporter<'records'>;

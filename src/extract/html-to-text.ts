@@ -238,11 +238,3 @@ export function blocksToText(blocks: readonly Block[]): string {
     .join('\n\n');
 }
 
-/** True when the text looks like HTML: it opens with a tag, or has a few of the common block tags. */
-export function looksLikeHtml(text: string): boolean {
-  const head = text.slice(0, 2048).trimStart().toLowerCase();
-  if (head.startsWith('<!doctype html') || head.startsWith('<html') || head.startsWith('<?xml')) return true;
-  const sample = text.slice(0, 65536);
-  const tags = sample.match(/<\/?(?:p|div|br|li|ul|ol|table|tr|td|h[1-6]|span|a|strong|em|pre|code|section|article)\b[^<>]{0,200}>/gi);
-  return (tags?.length ?? 0) >= 3;
-}

@@ -1,8 +1,10 @@
 // Article text → IOCs with context and explainable confidence, ATT&CK ids, CVEs, industries and
 // tags. Pure: no I/O. The steps, each in its own file:
+//   is-html                      HTML or plain text (the one rule of ingestion and socd extract)
 //   html-to-text / text-blocks   the document as blocks (headings, paragraphs, list items, cells)
 //   sections                     which part of the report each block is in
-//   refang-map                   defang forms undone, with a map back to what was written
+//   src/ioc refang               defang forms undone (the grammar search uses too), with a map
+//                                back to what was written
 //   candidates                   IOC-shaped strings (linear scans)
 //   guards                       file names, AV detection names, version numbers, wildcards
 //   src/ioc normalize            the value's canonical form (public-suffix check included)
@@ -11,6 +13,7 @@
 //   attack-and-cve / industries / tags
 import { getDomain } from 'tldts';
 import { normalizeIoc } from '../ioc/normalize.js';
+import { refangWithMap, type RefangedText } from '../ioc/refang.js';
 import type { Confidence, IocType, ParseResult } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
 import { findCveIds, findTechniqueIds, type IdMatch } from './attack-and-cve.js';
@@ -18,16 +21,17 @@ import { findCandidates, type Candidate } from './candidates.js';
 import { isBetter, scoreEvidence, type Evidence, type Scored } from './confidence.js';
 import { clip, contextSentence, keywordSignals, sentenceSpan } from './context.js';
 import { avNameReason, capitalizedNameReason, fileNameReason, isWildcard, versionReason } from './guards.js';
-import { htmlToBlocks, looksLikeHtml } from './html-to-text.js';
+import { htmlToBlocks } from './html-to-text.js';
 import { findIndustries, speaksOfTargeting, type IndustryText } from './industries.js';
-import { refangWithMap, type RefangedText } from './refang-map.js';
+import { isHtml } from './is-html.js';
 import { enterHeading, initialSectionState, type SectionState } from './sections.js';
 import { findTags } from './tags.js';
 import { textToBlocks } from './text-blocks.js';
 import type { Block, ExtractedIoc, Extraction, ExtractOptions } from './types.js';
 
 export type { Block, ExtractedIoc, Extraction, ExtractOptions } from './types.js';
-export { blocksToText, htmlToBlocks, looksLikeHtml } from './html-to-text.js';
+export { blocksToText, htmlToBlocks } from './html-to-text.js';
+export { isHtml, looksLikeHtml } from './is-html.js';
 export { textToBlocks } from './text-blocks.js';
 
 /** What is kept of one value while the document is read: its best occurrence so far. */
@@ -265,8 +269,7 @@ function idIocs(reader: Reader): ExtractedIoc[] {
  * targeted industries and tags it names. Linear in the input.
  */
 export function extractIocs(input: string, options: ExtractOptions = {}): Extraction {
-  const isHtml = options.html ?? looksLikeHtml(input);
-  const blocks = isHtml ? htmlToBlocks(input) : textToBlocks(input);
+  const blocks = (options.html ?? isHtml(input)) ? htmlToBlocks(input) : textToBlocks(input);
   const reader = new Reader(articleSite(options.articleUrl));
   for (const block of blocks) reader.read(block);
   const ids = idIocs(reader);

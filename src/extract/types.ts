@@ -32,7 +32,7 @@ export interface Extraction {
 }
 
 export interface ExtractOptions {
-  /** The input is HTML (default: detected from the content). */
+  /** The input is HTML (default: sniffed from the content by isHtml, is-html.ts). */
   html?: boolean;
   /** The article's own address: the page itself and its site are never reported. */
   articleUrl?: string;

@@ -22,7 +22,17 @@ export interface FetchOptions {
 
 export type FetchResult =
   | { status: 'not_modified'; httpStatus: 304; attempts: number }
-  | { status: 'ok'; httpStatus: number; body: string; bytes: number; etag: string | null; lastModified: string | null; attempts: number };
+  | {
+      status: 'ok';
+      httpStatus: number;
+      body: string;
+      bytes: number;
+      etag: string | null;
+      lastModified: string | null;
+      /** The Content-Type header as sent (an article page: HTML or text, src/extract/is-html.ts). */
+      contentType: string | null;
+      attempts: number;
+    };
 
 export class FetchError extends Error {
   override name = 'FetchError';
@@ -119,6 +129,7 @@ async function attempt(options: FetchOptions, settings: typeof DEFAULTS): Promis
     bytes: body.bytes,
     etag: response.headers.get('etag'),
     lastModified: response.headers.get('last-modified'),
+    contentType: response.headers.get('content-type'),
     attempts: 1,
   };
 }

@@ -26,7 +26,7 @@ export interface ImportSummary {
   updated: number;
   /** Values on the warning list (benign or reserved), stored below high confidence. */
   suppressed: number;
-  /** Records naming an article this store does not have: stored without the link. */
+  /** Records naming an article that is another source's in this store: stored without the link. */
   unlinked: number;
   rejected: RejectedRow[];
   sources: string[];
@@ -51,8 +51,9 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
     for (const [name, group] of groups) {
       const source = await ensureImportSource(tx, name, group.category);
       const articles = await linkableArticles(tx, source.id, group.rows.flatMap((row) => (row.article ? [row.article] : [])));
-      // One upsert a batch of one origin: what the export said, but a record whose article this
-      // store does not have (a CSV carries only its id) is kept without it, as the operator's own.
+      // One upsert a batch of one origin: what the export said. An article is kept even when the
+      // list gives its id alone (a CSV), so records that share it stay related; a record whose
+      // article is another source's is kept without it, as the operator's own.
       const byOrigin = new Map<Origin, NewRecord[]>();
       for (const row of group.rows) {
         const articleId = row.article && articles.has(row.article.id) ? row.article.id : null;

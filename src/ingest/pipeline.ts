@@ -3,7 +3,7 @@
 // the source's health — in one transaction: a run that fails half-way commits nothing but the
 // record of its failure.
 import { performance } from 'node:perf_hooks';
-import { extractIocs } from '../extract/index.js';
+import { extractIocs, isHtml } from '../extract/index.js';
 import { articleId } from '../ioc/ids.js';
 import type { NormalizedIoc } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
@@ -12,6 +12,7 @@ import type { Db, Queryable } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/upsert.js';
 import { withSourceLock } from '../store/locks.js';
 import { findSource, insertRun, recentRuns, updateSourceState, type SourceRow, type SourceRun } from '../store/sources.js';
+import { feedRunChannel, type FeedRunEvent } from '../telemetry.js';
 import { readableArticle } from './article-text.js';
 import { fetchSource, FetchError, type FetchOptions } from './fetch.js';
 import { assessHealth, type Health } from './health.js';
@@ -53,15 +54,28 @@ export async function runSource(db: Db, source: SourceRow, options: RunOptions =
   // The row may have been read before another run (another instance) updated the source: work
   // from its state as it is now that the lock is held (validators, failures in a row).
   const clock = options.now ?? (() => new Date());
-  const ran = await withSourceLock(db, source.id, async () => {
-    const current = (await findSource(db, source.name)) ?? source;
-    // Another instance may have run it between the listing of due sources and this lock.
-    if (options.onlyIfDue && !isDue(current, clock())) return undefined;
-    return run(db, current, options);
-  });
-  if (ran) return ran;
+  let ran: RunSummary | undefined;
+  try {
+    ran = await withSourceLock(db, source.id, async () => {
+      const current = (await findSource(db, source.name)) ?? source;
+      // Another instance may have run it between the listing of due sources and this lock.
+      if (options.onlyIfDue && !isDue(current, clock())) return undefined;
+      return run(db, current, options);
+    });
+  } catch (error) {
+    // A run that could not even record its failure (the store unreachable) failed all the same.
+    reportRun(source.name, 'failed');
+    throw error;
+  }
   const now = clock();
-  return { source: source.name, outcome: 'skipped', startedAt: now, finishedAt: now, health: null, healthReason: null };
+  ran ??= { source: source.name, outcome: 'skipped', startedAt: now, finishedAt: now, health: null, healthReason: null };
+  reportRun(source.name, ran.outcome);
+  return ran;
+}
+
+/** Tells whoever watches the process (telemetry.ts: /metrics) how a run ended. */
+function reportRun(source: string, outcome: FeedRunEvent['outcome']): void {
+  if (feedRunChannel.hasSubscribers) feedRunChannel.publish({ source, outcome } satisfies FeedRunEvent);
 }
 
 /** What dueSources asks, for one source. */
@@ -109,6 +123,20 @@ interface PreparedArticle {
   records: NewRecord[];
 }
 
+/**
+ * A fetched page as the article: an HTML page's readable part (HTML), a text page as it is;
+ * undefined (the feed's summary stays) for anything else, such as a PDF or an empty page.
+ */
+function articleOfPage(body: string, contentType: string | null, url: string): { content: string; mediaType: string } | undefined {
+  if (isHtml(body, contentType)) {
+    const readable = readableArticle(body, url);
+    return readable === undefined ? undefined : { content: readable.html, mediaType: 'text/html' };
+  }
+  // Text we were told is text, or bytes sent with no type that do not look like HTML.
+  const text = contentType === null || /^\s*text\//i.test(contentType);
+  return text && body.trim() !== '' ? { content: body, mediaType: 'text/plain' } : undefined;
+}
+
 /** The new articles of a feed with the IOCs extracted from their text. */
 async function prepareArticles(db: Queryable, source: SourceRow, items: FeedArticle[], options: RunOptions, now: Date) {
   const known = await existingArticleUrls(db, items.map((item) => item.url));
@@ -118,17 +146,20 @@ async function prepareArticles(db: Queryable, source: SourceRow, items: FeedArti
   for (const [index, item] of fresh.entries()) {
     options.onProgress?.('articles', index, fresh.length);
     let content = item.content ?? item.summary ?? '';
+    // A feed item's text declares no type: it is sniffed. A page has its Content-Type.
+    let mediaType: string | null = null;
     if (!item.content && content.length < SUMMARY_ONLY_CHARS && options.fetchArticlePages !== false) {
       try {
         const page = await fetchSource({ url: item.url, sourceName: source.name, ...ARTICLE_PAGE_LIMITS, ...options.fetch });
-        if (page.status === 'ok') content = readableArticle(page.body, item.url)?.html ?? content;
+        const read = page.status === 'ok' ? articleOfPage(page.body, page.contentType, item.url) : undefined;
+        if (read !== undefined) ({ content, mediaType } = read);
       } catch (error) {
         // The summary is still worth reading; the page's failure is noted with the run.
         failures.push({ at: item.url, value: item.title, reason: `article page not fetched: ${(error as Error).message}` });
       }
     }
     const id = articleId(item.url);
-    const extraction = extractIocs(content, { html: /<[a-z][^>]*>/i.test(content), articleUrl: item.url, title: item.title });
+    const extraction = extractIocs(content, { html: isHtml(content, mediaType), articleUrl: item.url, title: item.title });
     const seen = item.publishedAt ?? now;
     const records = extraction.iocs.map((found) => {
       const ioc: NormalizedIoc = { type: found.type, value: found.value, normalized: found.normalized, notes: [] };

@@ -26,3 +26,12 @@ export function recordId(indicatorId: string, sourceName: string, articleId: str
 export function articleId(url: string): string {
   return uuidV5(`article:${url}`, NAMESPACE_BYTES);
 }
+
+/**
+ * Our id of an article another service names by an id that is not a UUID (the reference
+ * service's `abc123`): UUIDv5 of `foreign-article:${id}`. The same foreign id gives the same
+ * article in every import; the prefix keeps it apart from articleId's URLs.
+ */
+export function foreignArticleId(id: string): string {
+  return uuidV5(`foreign-article:${id}`, NAMESPACE_BYTES);
+}

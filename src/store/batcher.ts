@@ -4,6 +4,8 @@
 // without delay; a busy one makes one round trip for many. On a busy server, more statements at
 // once would only contend for the database's cores, where fewer round trips free them (2 cores,
 // 50 clients: one at a time served 6,200 searches a second, two at a time 4,500, ten 3,000).
+// A lookup whose caller gives up (its signal aborts) leaves at once: still waiting, it is taken
+// out and never sent; already sent, its statement runs on for the others that share it.
 
 interface Waiting<K, R> {
   key: K;
@@ -11,8 +13,16 @@ interface Waiting<K, R> {
   reject: (error: unknown) => void;
 }
 
+/** The error of a lookup whose caller gave up. */
+export class AbandonedError extends Error {
+  constructor() {
+    super('the lookup was abandoned by its caller');
+    this.name = 'AbandonedError';
+  }
+}
+
 /** `run` answers its keys in their order. */
-export function batcher<K, R>(run: (keys: K[]) => Promise<R[]>, maxBatch = 100): (key: K) => Promise<R> {
+export function batcher<K, R>(run: (keys: K[]) => Promise<R[]>, maxBatch = 100): (key: K, signal?: AbortSignal) => Promise<R> {
   const waiting: Waiting<K, R>[] = [];
   let running = false;
   const send = () => {
@@ -29,9 +39,22 @@ export function batcher<K, R>(run: (keys: K[]) => Promise<R[]>, maxBatch = 100):
       (error: unknown) => settle((w) => w.reject(error)),
     );
   };
-  return (key) =>
+  return (key, signal) =>
     new Promise<R>((resolve, reject) => {
-      waiting.push({ key, resolve, reject });
+      if (signal?.aborted) return reject(new AbandonedError());
+      const entry: Waiting<K, R> = { key, resolve, reject };
+      if (signal) {
+        const abandon = () => {
+          const place = waiting.indexOf(entry);
+          if (place >= 0) waiting.splice(place, 1);
+          reject(new AbandonedError());
+        };
+        signal.addEventListener('abort', abandon, { once: true });
+        const settled = () => signal.removeEventListener('abort', abandon);
+        entry.resolve = (result) => (settled(), resolve(result));
+        entry.reject = (error) => (settled(), reject(error));
+      }
+      waiting.push(entry);
       send();
     });
 }

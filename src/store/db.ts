@@ -16,7 +16,18 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs fn on one connection of its own, outside any transaction, for session state such as advisory locks. */
   session<T>(fn: (conn: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn's reads in a read-only transaction of their own, for work one request alone waits
+   * for: together its statements stop after `budgetMs`, and when `signal` aborts (its client has
+   * gone) the running one is cancelled in the database. Both end in a DbError queryCanceled.
+   */
+  bounded<T>(limits: Limits, fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface Limits {
+  budgetMs: number;
+  signal?: AbortSignal;
 }
 
 /** A database error with PostgreSQL's SQLSTATE. */
@@ -35,3 +46,21 @@ export const SQLSTATE = {
   uniqueViolation: '23505',
   queryCanceled: '57014',
 } as const;
+
+/**
+ * The statements of a bounded transaction (Db.bounded): each is given what is left of the budget
+ * as its statement_timeout, and none starts once the budget is spent or the signal aborted.
+ */
+export function withinBudget(conn: Queryable, { budgetMs, signal }: Limits): Queryable {
+  const deadline = performance.now() + budgetMs;
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      const left = Math.floor(deadline - performance.now());
+      if (signal?.aborted) throw new DbError('canceling statement: its client has gone', SQLSTATE.queryCanceled);
+      if (left <= 0) throw new DbError('canceling statement: the time budget is spent', SQLSTATE.queryCanceled);
+      await conn.query(`select set_config('statement_timeout', $1, true)`, [String(left)]);
+      return conn.query<R>(sql, params);
+    },
+    script: () => Promise.reject(new Error('a bounded transaction runs no scripts')),
+  };
+}

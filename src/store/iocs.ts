@@ -74,9 +74,13 @@ export const RECORD_JOINS = `from sightings s
 // A batch: $n+1 rows after skipping $n+2. The last row of a full batch carries the keyset where
 // the next batch starts (cursor_at, cursor_id); the others carry nulls, so that a timestamp is
 // formatted once a batch rather than once a row (a quarter of a block-list's reading time).
+// cursor_at is UTC to the microsecond (a JS Date has milliseconds: the keyset never goes through
+// one), in a form that reads back whatever the session's DateStyle and TimeZone: it also travels
+// in the list's `cursor` (api/cursor.ts).
 const CURSOR = (n: number) => {
   const last = `row_number() over (order by s.extracted_at desc, s.id desc) = $${n + 2}::bigint + $${n + 1}::bigint`;
-  return `case when ${last} then s.extracted_at::text end as cursor_at, case when ${last} then s.id end as cursor_id`;
+  return `case when ${last} then to_char(s.extracted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') end as cursor_at,
+    case when ${last} then s.id end as cursor_id`;
 };
 const PAGE = (n: number) => `order by s.extracted_at desc, s.id desc limit $${n + 1}::bigint offset $${n + 2}::bigint`;
 
@@ -99,6 +103,9 @@ const selectValues = (where: string, n: number) => `select i.value, ${CURSOR(n)}
   where ${where} ${PAGE(n)}`;
 
 const countRecordsSql = (where: string) => `select count(*)::int as total from sightings s where ${where}`;
+// Counts no further than $n+1 rows: the cost of a count is bounded whatever the store holds.
+const countRecordsUpToSql = (where: string, n: number) =>
+  `select count(*)::int as total from (select from sightings s where ${where} limit $${n + 1}::bigint) as capped`;
 
 const SELECT_SUMMARIES = `select i.id, i.type, i.value, i.confidence,
     socd_iso_ms(i.first_seen) as first_seen, socd_iso_ms(i.last_seen) as last_seen,
@@ -158,12 +165,22 @@ export function toIocRecord(row: RecordRow, includeContext = true): IocRecord {
   return record;
 }
 
-export interface Page {
-  limit: number;
-  offset: number;
+/** A place in the (extracted_at desc, id desc) order: extracted_at as PostgreSQL writes it (microseconds), and the id. */
+export interface Keyset {
+  at: string;
+  id: string;
 }
 
-type Cursor = { cursor_at: string | null; cursor_id: string | null };
+export interface Page {
+  limit: number;
+  /** Rows skipped (after `after`, when given). */
+  offset: number;
+  /** The page starts after this row: a keyset cursor, as cheap at the millionth row as at the first. */
+  after?: Keyset;
+}
+
+/** The keyset columns of a read: set on the last row of a full batch, null on the others. */
+export type Cursor = { cursor_at: string | null; cursor_id: string | null };
 
 /**
  * Walks the filtered records newest first along the (extracted_at, id) index, one batch per
@@ -175,11 +192,12 @@ async function* walk<R extends Cursor>(
   filters: RecordFilters,
   offset: number,
   nextSize: () => number,
+  after?: Keyset,
 ): AsyncGenerator<R[]> {
-  let cursor: Cursor | undefined;
-  for (let size = nextSize(); size > 0; size = nextSize()) {
+  let cursor: Cursor | undefined = after && { cursor_at: after.at, cursor_id: after.id };
+  for (let size = nextSize(), skip = offset; size > 0; size = nextSize(), skip = 0) {
     const { where, params } = filterClause(filters, cursor);
-    const rows = await db.query<R>(statement(where, params.length), [...params, size, cursor ? 0 : offset]);
+    const rows = await db.query<R>(statement(where, params.length), [...params, size, skip]);
     if (rows.length === 0) return;
     yield rows;
     if (rows.length < size) return;
@@ -214,25 +232,35 @@ async function* walkPage<R extends Cursor>(
   batchSize: number,
 ): AsyncGenerator<R[]> {
   let remaining = page.limit;
-  for await (const rows of walk<R>(db, statement, filters, page.offset, () => Math.min(batchSize, remaining))) {
+  for await (const rows of walk<R>(db, statement, filters, page.offset, () => Math.min(batchSize, remaining), page.after)) {
     remaining -= rows.length;
     yield rows;
   }
 }
 
-/** The records of one page, newest first, in batches (for streaming). */
-export function streamRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<RecordRow[]> {
+/**
+ * The records of one page, newest first, in batches (for streaming). The last row of a full page
+ * carries its keyset (cursor_at, cursor_id): where the next page starts.
+ */
+export function streamRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<(RecordRow & Cursor)[]> {
   return readAhead(walkPage<RecordRow & Cursor>(db, selectRecords, filters, page, batchSize));
 }
 
 /** The same records as streamRecords, with only what the CSV writes. */
-export function streamCsvRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<CsvRecord[]> {
+export function streamCsvRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<(CsvRecord & Cursor)[]> {
   return readAhead(walkPage<CsvRecord & Cursor>(db, selectCsvRecords, filters, page, batchSize));
 }
 
 export async function countRecords(db: Queryable, filters: RecordFilters): Promise<number> {
   const { where, params } = filterClause(filters);
   const [row] = await db.query<{ total: number }>(countRecordsSql(where), params);
+  return row?.total ?? 0;
+}
+
+/** The filtered records counted up to `cap` + 1: the exact total when at most `cap`, else `cap` + 1. */
+export async function countRecordsUpTo(db: Queryable, filters: RecordFilters, cap: number): Promise<number> {
+  const { where, params } = filterClause(filters);
+  const [row] = await db.query<{ total: number }>(countRecordsUpToSql(where, params.length), [...params, cap + 1]);
   return row?.total ?? 0;
 }
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { DbError, type Db, type Queryable } from './db.js';
+import { DbError, withinBudget, type Db, type Queryable } from './db.js';
 import { CLUSTER_DIR, isAlive } from './embedded/server.js';
 import { EmbeddedStoreError } from './embedded/error.js';
 import { migrate } from './migrate.js';
@@ -85,6 +85,8 @@ export function pgliteDb(pglite: PGlite): Db {
         throw error;
       }
     },
+    // One connection in this thread: the budget is set, but nothing can cancel a statement it runs.
+    bounded: (limits, fn) => db.transaction((tx) => fn(withinBudget(tx, limits))),
     // One connection: the session is the database itself.
     session: (fn) => fn(db),
     close: () => pglite.close(),

@@ -1,9 +1,11 @@
 // The Db interface over a PostgreSQL server (the embedded one or DATABASE_URL's), through a pg
 // connection pool.
+import { performance } from 'node:perf_hooks';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyStdin } from 'pg-copy-streams';
-import { DbError, type Db, type Queryable } from './db.js';
+import { statementChannel, type StatementEvent } from '../telemetry.js';
+import { DbError, withinBudget, type Db, type Queryable } from './db.js';
 
 function wrapError(error: unknown): never {
   if (error instanceof pg.DatabaseError) throw new DbError(error.message, error.code, error.detail);
@@ -20,11 +22,25 @@ function statementName(sql: string): string {
   return name;
 }
 
+/** Runs a statement, timed for whoever watches the process (telemetry.ts: /metrics) when anyone does. */
+async function timed<T>(run: () => Promise<T>): Promise<T> {
+  if (!statementChannel.hasSubscribers) return run();
+  const started = performance.now();
+  let ok = false;
+  try {
+    const result = await run();
+    ok = true;
+    return result;
+  } finally {
+    statementChannel.publish({ seconds: (performance.now() - started) / 1000, ok } satisfies StatementEvent);
+  }
+}
+
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []) {
       try {
-        const result = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
+        const result = await timed(() => client.query({ name: statementName(sql), text: sql, values: params as unknown[] }));
         return result.rows as R[];
       } catch (error) {
         wrapError(error);
@@ -32,7 +48,7 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
     },
     async script(sql: string) {
       // Without parameters pg uses the simple protocol, which accepts several statements.
-      await client.query(sql).catch(wrapError);
+      await timed(() => client.query(sql)).catch(wrapError);
     },
   };
 }
@@ -42,6 +58,23 @@ async function copyFrom(client: pg.PoolClient, sql: string, data: Uint8Array): P
   stream.end(data);
   await finished(stream).catch(wrapError);
   return stream.rowCount;
+}
+
+/** The server process of a connection (pg knows it, its types do not say so). */
+const backendPid = (client: pg.PoolClient) => (client as unknown as { processID: number }).processID;
+
+/** fn in a transaction on `client`: committed if it resolves, rolled back if it throws. */
+async function inTransaction<T>(client: pg.PoolClient, begin: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  try {
+    await client.query(begin);
+    const result = await fn(queryable(client));
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    if (error instanceof pg.DatabaseError) wrapError(error);
+    throw error;
+  }
 }
 
 export interface PostgresOptions {
@@ -86,16 +119,26 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     async transaction(fn) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        const result = await fn({ ...queryable(client), copyFrom: (sql, data) => copyFrom(client, sql, data) });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        if (error instanceof pg.DatabaseError) wrapError(error);
-        throw error;
+        return await inTransaction(client, 'begin', (tx) => fn({ ...tx, copyFrom: (sql, data) => copyFrom(client, sql, data) }));
       } finally {
         client.release();
+      }
+    },
+    async bounded(limits, fn) {
+      const client = await pool.connect();
+      // Cancelled from another connection, as PostgreSQL cancels; the connection is then closed
+      // rather than returned to the pool, where a late cancel could reach another statement.
+      let cancelling: Promise<unknown> | undefined;
+      const cancel = () => {
+        cancelling = sessionPool().query('select pg_cancel_backend($1)', [backendPid(client)]).catch(() => undefined);
+      };
+      limits.signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        return await inTransaction(client, 'begin read only', (tx) => fn(withinBudget(tx, limits)));
+      } finally {
+        limits.signal?.removeEventListener('abort', cancel);
+        await cancelling;
+        client.release(cancelling !== undefined);
       }
     },
     async session(fn) {

@@ -1,7 +1,7 @@
 // Search: the exact lookup of values (concurrent searches batched into one statement), the
 // records related to what was found, and the trigram fallback when nothing matches.
 import { batcher } from './batcher.js';
-import type { Db, Queryable } from './db.js';
+import { DbError, SQLSTATE, type Db, type Queryable } from './db.js';
 import { RECORD_JOINS, RECORD_JSON } from './iocs.js';
 
 const MAX_EXACT_RECORDS = 1000;
@@ -103,22 +103,6 @@ const SEARCH_SIMILAR = fuzzyRecords(
 );
 const HEX = /^[0-9a-f]+$/;
 
-export interface SearchLookup {
-  /** The normalized value, looked up exactly. */
-  value: string;
-  /** What the trigram fallback looks for when the value has no records (none: no fallback). */
-  fuzzy?: string;
-  /** Whether to look for the related IOCs of an exact match. */
-  related: boolean;
-}
-
-/** Records as JSON text, each an IocRecord; a fuzzy match's with its `similarity`. */
-export interface SearchResult {
-  matchType: 'exact' | 'fuzzy' | 'none';
-  matches: string[];
-  related: string[];
-}
-
 interface MatchRow {
   json: string;
   indicator_id: string;
@@ -159,6 +143,23 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
+/** The most of q the trigram stage reads: values containing its first 64 characters. */
+export const MAX_FUZZY_PIECE = 64;
+
+/**
+ * What the trigram stage looks for in q, or undefined where a near match cannot mean anything:
+ * no value holds whitespace or control characters, and values are ASCII (hosts in punycode, URLs
+ * percent-encoded) of which pg_trgm reads only runs of letters and digits, so a q without three
+ * of them in a row (punctuation, `%`/`_`, short tokens, other scripts) gives it no trigram to
+ * look up and would be weighed against every value. A longer q is cut to a bounded piece.
+ */
+export function fuzzyPiece(q: string): { piece: string; cut: boolean } | undefined {
+  const characters = [...q];
+  const piece = characters.slice(0, MAX_FUZZY_PIECE).join('');
+  if (/[\s\p{C}]/u.test(piece) || !/[a-z0-9]{3}/i.test(piece)) return undefined;
+  return { piece, cut: characters.length > MAX_FUZZY_PIECE };
+}
+
 /** Values containing q (hashes: beginning with it), or else values like q; best first. */
 async function fuzzyMatches(db: Queryable, q: string): Promise<string[]> {
   const params: string[] = [`%${escapeLike(q)}%`, q];
@@ -172,26 +173,52 @@ async function fuzzyMatches(db: Queryable, q: string): Promise<string[]> {
   return rows.map((row) => `${row.json.slice(0, -1)},"similarity":${JSON.stringify(Math.round(Number(row.similarity) * 1000) / 1000)}}`);
 }
 
-export type Search = (lookup: SearchLookup) => Promise<SearchResult>;
+export interface ExactResult {
+  /** Records as JSON text, each an IocRecord. */
+  matches: string[];
+  related: string[];
+}
+
+export interface FuzzyResult {
+  /** Records as JSON text, each an IocRecord with its `similarity`. */
+  matches: string[];
+  /** Whether the stage stopped at its time budget (its matches are then none). */
+  stopped: boolean;
+}
+
+export interface Searcher {
+  /** The records of a normalized value, with the related IOCs of their articles when asked. */
+  exact(value: string, related: boolean, signal?: AbortSignal): Promise<ExactResult>;
+  /** The trigram fallback for a piece (fuzzyPiece), within its time budget. */
+  fuzzy(piece: string, signal?: AbortSignal): Promise<FuzzyResult>;
+}
 
 /**
- * Search on a store: the exact stage, with the related IOCs of the matches' articles; when it
- * finds nothing, the trigram fallback. Exact lookups made at the same time go to the database
- * together, and so do related ones (batcher.ts).
+ * Search on a store. Exact lookups made at the same time go to the database together, and so do
+ * related ones (batcher.ts): a caller that gives up leaves them. The trigram fallback costs
+ * more and serves one caller: it runs in a read-only transaction of its own, under a time
+ * budget of its own, and is cancelled in the database when its caller gives up.
  */
-export function searcher(db: Db): Search {
-  const exact = batcher((values: string[]) => matchesOf(db, values));
+export function searcher(db: Db, fuzzyBudgetMs: number): Searcher {
+  const exactIn = batcher((values: string[]) => matchesOf(db, values));
   const relatedIn = batcher((lookups: RelatedLookup[]) => relatedOf(db, lookups));
-  return async ({ value, fuzzy, related }) => {
-    const rows = await exact(value);
-    if (rows.length > 0) {
+  return {
+    async exact(value, related, signal) {
+      const rows = await exactIn(value, signal);
       const matches = rows.map((row) => row.json);
       const articles = related ? [...new Set(rows.flatMap((row) => (row.article_id ? [row.article_id] : [])))] : [];
-      if (articles.length === 0) return { matchType: 'exact', matches, related: [] };
+      if (articles.length === 0) return { matches, related: [] };
       const indicators = [...new Set(rows.map((row) => row.indicator_id))];
-      return { matchType: 'exact', matches, related: await relatedIn({ articles, indicators }) };
-    }
-    const matches = fuzzy === undefined ? [] : await fuzzyMatches(db, fuzzy);
-    return { matchType: matches.length > 0 ? 'fuzzy' : 'none', matches, related: [] };
+      return { matches, related: await relatedIn({ articles, indicators }, signal) };
+    },
+    async fuzzy(piece, signal) {
+      try {
+        return { matches: await db.bounded({ budgetMs: fuzzyBudgetMs, signal }, (tx) => fuzzyMatches(tx, piece)), stopped: false };
+      } catch (error) {
+        // Cancelled for its budget: an answer without near matches, which says so.
+        if (error instanceof DbError && error.code === SQLSTATE.queryCanceled && !signal?.aborted) return { matches: [], stopped: true };
+        throw error;
+      }
+    },
   };
 }

@@ -1,6 +1,6 @@
 // API key authentication, the error envelope and request ids, scopes, and how keys are stored.
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createApiKey,
   generateApiKey,
@@ -8,22 +8,15 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../../src/store/keys.js';
-import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, startTestApp } from '../helpers.js';
 
 describe.each(BACKENDS)('API key authentication on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { store, t } = appSuite(backend);
   let pro: { key: string; id: string };
 
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     const created = await createApiKey(store.db, { name: 'auth-pro', tier: 'pro' });
     pro = { key: created.key, id: created.info.id };
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers });

@@ -156,18 +156,20 @@ describe('socd CLI on an embedded store', () => {
     );
   });
 
-  it('import: says which records name an article the store does not have', async () => {
-    // A CSV export's row of an article's record: the CSV gives the article's id only.
-    const csv =
+  it("import: keeps a CSV row's article by its id; says which records name another source's article", async () => {
+    // A CSV export's row of an article's record: the CSV gives the article's id only, and it is kept.
+    const csv = (source: string) =>
       'id,type,value,confidence,first_seen,last_seen,source_article,source_feed,category,tags\r\n' +
       'a1b2c3d4-0000-5000-8000-000000000001,cve,CVE-2023-23397,high,2025-05-21T00:00:00Z,2025-05-21T00:00:00Z,' +
-      '6f1c1a52-3c1e-4b7e-9d55-0d0f5c1e2a10,CISA Cybersecurity Advisories,government,apt28\r\n';
-    const result = await socd(['import', '-'], csv);
+      `6f1c1a52-3c1e-4b7e-9d55-0d0f5c1e2a10,${source},government,apt28\r\n`;
+    const result = await socd(['import', '-'], csv('CISA Cybersecurity Advisories'));
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(
-      'Read 1 csv rows from -.\nImported into CISA Cybersecurity Advisories: 1 new, 0 updated.\n' +
-        '1 name an article this store does not have (a CSV gives only its id): stored without it. ' +
-        'The JSON export carries the articles.\n',
+    expect(result.stdout).toBe('Read 1 csv rows from -.\nImported into CISA Cybersecurity Advisories: 1 new, 0 updated.\n');
+    // The same article under another source is not that source's: the record is kept without it.
+    const other = await socd(['import', '-'], csv('Another agency'));
+    expect(other.stdout).toBe(
+      'Read 1 csv rows from -.\nImported into Another agency: 1 new, 0 updated.\n' +
+        "1 name an article that is another source's in this store: stored without it.\n",
     );
   });
 
@@ -198,8 +200,8 @@ describe('socd CLI on an embedded store', () => {
       ]);
       expect(row!.n).toBe(1);
       const [records] = await db.query<{ n: number }>('select count(*)::int as n from sightings');
-      // 55 of the operator's list, 4 from standard input, 1 CSV row.
-      expect(records!.n).toBe(60);
+      // 55 of the operator's list, 4 from standard input, 2 CSV rows.
+      expect(records!.n).toBe(61);
     } finally {
       await db.close();
     }

@@ -1,8 +1,8 @@
 // Errors outside the endpoints' own logic: unknown routes, URLs, bodies and bytes too large or
 // not HTTP at all, and internal failures. Every one of them answers in the error envelope.
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { appSuite, BACKENDS, openTestStore, startTestApp, type TestApp } from '../helpers.js';
 
 type Response = Awaited<ReturnType<TestApp['app']['inject']>>;
 
@@ -38,17 +38,10 @@ function parseRaw(answer: string) {
 }
 
 describe.each(BACKENDS)('errors and limits on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { store, t } = appSuite(backend);
   let pro: string;
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     pro = await t.key('pro');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   it('answers an unknown route with 404 not_found in the envelope', async () => {

@@ -2,27 +2,20 @@
 // its media type and the permissions it declares; the list's `format` parameter is exactly the
 // registry's listed formats; and a store that fails at once fails every format before its first
 // byte (a 500 in the error envelope, never a truncated 200).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPORTERS, LIST_FORMATS } from '../../src/export/index.js';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { createApiKey } from '../../src/store/keys.js';
-import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, openTestStore, readFixture, startTestApp } from '../helpers.js';
 
 const urlOf = (format: string, listed: boolean) => (listed ? `/api/v1/iocs?format=${format}` : `/api/v1/iocs/${format}`);
 
 describe.each(BACKENDS)('the export registry on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { store, t } = appSuite(backend);
   let pro = '';
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     pro = await t.key('pro');
     await importIocList(store.db, readFixture('import/operator-list.txt'), { source: 'Registry test' });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   it("documents the list's format parameter as the registry's listed formats", async () => {

@@ -10,7 +10,7 @@ import { guarded, FAILED_AUTH_BUDGET, type GuardDeps } from '../../src/api/guard
 import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
 import type { Scope } from '../../src/store/keys.js';
 import { createApiKey } from '../../src/store/keys.js';
-import { awayFromMinuteEdge, BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, awayFromMinuteEdge, BACKENDS, openTestStore, type TestStore } from '../helpers.js';
 
 describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
   let store: TestStore;
@@ -64,16 +64,7 @@ describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
 });
 
 describe.each(BACKENDS)('the failed-authentication budget of an address on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
-  beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store, { keyCacheTtlMs: 60_000 });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
-  });
+  const { t } = appSuite(backend, { app: { keyCacheTtlMs: 60_000 } });
 
   it('answers 429 once an address has spent its failed authentications; known keys go on working', async () => {
     await awayFromMinuteEdge();

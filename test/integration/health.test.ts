@@ -1,28 +1,21 @@
 // Liveness never waits on the store; readiness asks the store, within a deadline.
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { createAuthenticator } from '../../src/api/auth.js';
 import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
 import type { StatsCache } from '../../src/api/stats-cache.js';
 import { createLogger } from '../../src/logger.js';
-import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, openTestStore, startTestApp } from '../helpers.js';
 
 const READY_DEADLINE_MS = 2000;
 
 describe.each(BACKENDS)('health checks on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { store, t } = appSuite(backend);
   let base: string;
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   it('answers /healthz and /readyz with 200, without a key', async () => {

@@ -1,9 +1,9 @@
 // `socd import` (importIocList) applies the warning list as the feed pipeline does: an operator's
 // list that names a private address, a documentation range, an example domain or the empty
 // file's hash as high confidence does not put them into a confidence=high block-list.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
-import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS } from '../helpers.js';
 
 /** Benign or reserved values, each as an operator might paste it. */
 const BENIGN = {
@@ -30,17 +30,10 @@ interface Row {
 }
 
 describe.each(BACKENDS)('importIocList and the warning list on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { store, t } = appSuite(backend);
   let pro = '';
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     pro = await t.key('pro');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   const get = (url: string) => t.app.inject({ url, headers: { 'x-api-key': pro } });

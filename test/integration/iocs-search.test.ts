@@ -4,14 +4,15 @@
 import crypto from 'node:crypto';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SearchResponse } from '../../src/api/schemas.js';
 import { indicatorId, parseIoc, recordId } from '../../src/ioc/index.js';
 import type { Confidence } from '../../src/ioc/types.js';
 import { upsertArticle } from '../../src/store/articles.js';
+import type { Db } from '../../src/store/db.js';
 import { upsertRecords, type NewRecord } from '../../src/store/upsert.js';
 import type { SourceRef } from '../../src/store/sources.js';
-import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, readFixture } from '../helpers.js';
 import {
   ADVISORY,
   CISA_SOURCE,
@@ -57,31 +58,26 @@ interface SearchBody {
 }
 
 describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
   let seeded: Seeded;
   let seededFrom: number;
   let pro: string;
   let free: string;
   const byId = new Map<string, ModelRecord>();
 
-  beforeAll(async () => {
-    store = await openTestStore(backend);
+  const { t } = appSuite(backend, { seed });
+  async function seed(db: Db): Promise<void> {
     seededFrom = Date.now();
-    seeded = await seedStore(store.db);
+    seeded = await seedStore(db);
     // And ThreatFox's Mozi URLs, whose paths have capitals.
     const mozi = readFixture('import/threatfox-2026-07-24-values.txt')
       .split('\n')
       .filter((line) => line.includes('/Mozi.'));
-    seeded.records.push(...(await importAndModel(store.db, mozi.join('\n'), THREATFOX_SOURCE, 'medium')));
+    seeded.records.push(...(await importAndModel(db, mozi.join('\n'), THREATFOX_SOURCE, 'medium')));
     for (const record of seeded.records) byId.set(record.id, record);
-    t = await startTestApp(store);
+  }
+  beforeAll(async () => {
     pro = await t.key('pro');
     free = await t.key('free');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   async function search(q: string, extra = '', key = pro): Promise<SearchBody['data']> {
@@ -372,8 +368,6 @@ describe.each(BACKENDS)('GET /api/v1/iocs/search on %s', (backend) => {
 // times that interleave (an IOC has the same confidence in both): the related IOCs are each indicator once, by its best record (highest
 // confidence, then newest, then id), the ten best of both articles, as a model ranks them here.
 describe.each(BACKENDS)('related IOCs of a value two articles report, on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
   const CONFIDENCES: Confidence[] = ['high', 'medium', 'low'];
   const RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
   interface Stored {
@@ -392,8 +386,8 @@ describe.each(BACKENDS)('related IOCs of a value two articles report, on %s', (b
   });
   const searched = iocs[0]!;
 
-  beforeAll(async () => {
-    store = await openTestStore(backend);
+  const { t } = appSuite(backend, { seed });
+  async function seed(db: Db): Promise<void> {
     const now = Date.now();
     // Article one lists the searched value and IOCs 1-14; article two the value and IOCs 8-21.
     const articles = [
@@ -401,11 +395,11 @@ describe.each(BACKENDS)('related IOCs of a value two articles report, on %s', (b
       { source: 'National CERT', category: 'government', listed: [0, ...range(8, 22)], minutes: (i: number) => (i * 5) % 13 },
     ];
     for (const [n, article] of articles.entries()) {
-      const [source] = await store.db.query<SourceRef>(
+      const [source] = await db.query<SourceRef>(
         `insert into sources (name, kind, category) values ($1, 'rss', $2) returning id, name, category`,
         [article.source, article.category],
       );
-      const articleId = await upsertArticle(store.db, {
+      const articleId = await upsertArticle(db, {
         id: crypto.randomUUID(),
         sourceId: source!.id,
         title: `${article.source} on ${searched.normalized}`,
@@ -418,7 +412,7 @@ describe.each(BACKENDS)('related IOCs of a value two articles report, on %s', (b
         lastSeen: new Date(now),
         articleId,
       }));
-      await upsertRecords(store.db, source!, 'article', records);
+      await upsertRecords(db, source!, 'article', records);
       for (const [k, i] of article.listed.entries()) {
         const ioc = iocs[i]!;
         const indicator = indicatorId(ioc.type, ioc.normalized);
@@ -431,16 +425,11 @@ describe.each(BACKENDS)('related IOCs of a value two articles report, on %s', (b
         });
       }
     }
-    await store.db.query(
+    await db.query(
       `update sightings set extracted_at = t.at from unnest($1::uuid[], $2::timestamptz[]) t(id, at) where sightings.id = t.id`,
       [stored.map((r) => r.id), stored.map((r) => new Date(r.extractedAt).toISOString())],
     );
-    t = await startTestApp(store);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
-  });
+  }
 
   it('gives each IOC once, by its best record, the ten best of both articles in order', async () => {
     const before = (a: Stored, b: Stored) => RANK[a.confidence] - RANK[b.confidence] || b.extractedAt - a.extractedAt || (a.id < b.id ? -1 : 1);

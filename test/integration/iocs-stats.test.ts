@@ -1,12 +1,12 @@
 // GET /api/v1/iocs/stats as a client reads it (../shared/spec/iocs-stats.md, README rule 1): Pro
 // only; the OpenAPI example's shape plus byConfidence and last7d.direction; counts that match
 // what was stored; the cache headers; served from memory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { startStatsCache, type StatsCache } from '../../src/api/stats-cache.js';
 import { createLogger } from '../../src/logger.js';
 import { readStats, refreshStats } from '../../src/store/stats.js';
-import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, openTestStore, readFixture, startTestApp } from '../helpers.js';
 import {
   CISA_SOURCE,
   IPV6_AGE_DAYS,
@@ -78,22 +78,18 @@ function feodoBlocklist(): string {
 }
 
 describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
   let seeded: Seeded;
+  const { store, t } = appSuite(backend, {
+    seed: async (db) => {
+      seeded = await seedStore(db);
+    },
+  });
   let pro: string;
   let free: string;
 
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    seeded = await seedStore(store.db);
-    t = await startTestApp(store);
     pro = await t.key('pro');
     free = await t.key('free');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   async function stats(): Promise<{ body: StatsBody; headers: Record<string, unknown> }> {

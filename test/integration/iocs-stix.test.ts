@@ -1,10 +1,10 @@
 // GET /api/v1/iocs/stix as a client reads it (../shared/spec/iocs-stix.md, and README rules 6
 // and 9): Pro only; a bundle valid under the official STIX 2.1 schemas and pattern grammar; the
 // identity first; one object per distinct indicator with a stable id; the list's filters.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { indicatorId } from '../../src/ioc/index.js';
-import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, openTestStore, startTestApp } from '../helpers.js';
 import { validateStixBundle } from '../helpers/stix-validate.js';
 import { CONTEXT, DAY_MS, expectError, expectInvalidParameter, get, instrument, isoAgo, seedStore, type Seeded } from './seed.js';
 
@@ -38,22 +38,18 @@ interface Bundle {
 const INDICATOR_LIKE = new Set(['indicator', 'vulnerability']);
 
 describe.each(BACKENDS)('GET /api/v1/iocs/stix on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
   let seeded: Seeded;
+  const { store, t } = appSuite(backend, {
+    seed: async (db) => {
+      seeded = await seedStore(db);
+    },
+  });
   let pro: string;
   let free: string;
 
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    seeded = await seedStore(store.db);
-    t = await startTestApp(store);
     pro = await t.key('pro');
     free = await t.key('free');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   async function bundle(query = '', headers: Record<string, string> = {}): Promise<Bundle> {

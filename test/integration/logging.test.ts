@@ -1,25 +1,18 @@
 // The access log: one structured JSON line per request, with the key's id and never the key.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../../src/api/app.js';
 import { createApiKey } from '../../src/store/keys.js';
-import { awayFromMinuteEdge, BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, awayFromMinuteEdge, BACKENDS } from '../helpers.js';
 
 describe.each(BACKENDS)('request logging on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { store, t } = appSuite(backend);
   let pro: { key: string; id: string };
   let free: { key: string; id: string };
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     const p = await createApiKey(store.db, { name: 'log-pro', tier: 'pro' });
     const f = await createApiKey(store.db, { name: 'log-free', tier: 'free' });
     pro = { key: p.key, id: p.info.id };
     free = { key: f.key, id: f.info.id };
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   const linesOf = (requestId: string) => t.logs.lines.filter((line) => line.request_id === requestId);

@@ -1,9 +1,9 @@
 // /api/openapi.json: generated from the schemas that validate requests, so it describes what the
 // server accepts; and it is a valid OpenAPI 3.0 document.
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuthQuery, ErrorResponse, ListQuery, SearchQuery, StixQuery } from '../../src/api/schemas.js';
-import { openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite } from '../helpers.js';
 
 interface Parameter {
   name: string;
@@ -35,23 +35,17 @@ const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/sources': AuthQuery as unknown as ObjectSchema,
   '/healthz': undefined,
   '/readyz': undefined,
+  '/metrics': undefined,
 };
 
 describe('GET /api/openapi.json', () => {
-  let store: TestStore;
-  let t: TestApp;
+  const { t } = appSuite('embedded');
   let doc: Document;
   beforeAll(async () => {
-    store = await openTestStore('embedded');
-    t = await startTestApp(store);
     const res = await t.app.inject({ url: '/api/openapi.json' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     doc = res.json();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   it('needs no key', async () => {
@@ -157,7 +151,9 @@ describe('GET /api/openapi.json', () => {
         expect(Object.keys(schema.properties.error.properties).sort()).toEqual(['code', 'details', 'message', 'request_id']);
       }
     }
-    expect(Object.keys(doc.paths['/readyz']!.get!.responses).sort()).toEqual(['200', '503']);
+    // The health checks: 400 for a query value they refuse (a NUL), and readiness its 503.
+    expect(Object.keys(doc.paths['/healthz']!.get!.responses).sort()).toEqual(['200', '400']);
+    expect(Object.keys(doc.paths['/readyz']!.get!.responses).sort()).toEqual(['200', '400', '503']);
   });
 
   it('describes the response the server sends', async () => {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '../../src/api/rate-limit.js';
 import { createApiKey } from '../../src/store/keys.js';
-import { awayFromMinuteEdge, BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, awayFromMinuteEdge, BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 
 type Response = Awaited<ReturnType<TestApp['app']['inject']>>;
 
@@ -47,16 +47,7 @@ function expect429(res: Response) {
 }
 
 describe.each(BACKENDS)('rate limits over HTTP on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
-  beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
-  });
+  const { store, t } = appSuite(backend);
 
   const get = (url: string, key?: string) => t.app.inject({ url, headers: key ? { 'x-api-key': key } : {} });
 

@@ -3,11 +3,11 @@
 // key, and must answer 200 with data.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { syncSourceCatalogue } from '../../src/ingest/setup.js';
 import { loadSnapshot } from '../../src/ingest/snapshot.js';
 import { refreshStats } from '../../src/store/stats.js';
-import { openTestStore, REPO_ROOT, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, REPO_ROOT } from '../helpers.js';
 
 interface Example {
   line: string;
@@ -31,22 +31,18 @@ function readmeExamples(): Example[] {
 }
 
 describe('the README examples', () => {
-  let store: TestStore;
-  let t: TestApp;
+  const { t } = appSuite('embedded', {
+    seed: async (db) => {
+      await syncSourceCatalogue(db);
+      await loadSnapshot(db);
+      await refreshStats(db);
+    },
+  });
   let key = '';
   const examples = readmeExamples();
   beforeAll(async () => {
-    store = await openTestStore('embedded');
-    await syncSourceCatalogue(store.db);
-    await loadSnapshot(store.db);
-    await refreshStats(store.db);
-    t = await startTestApp(store);
     await t.stats.reload();
     key = await t.key('pro');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   it('are there to run', () => {

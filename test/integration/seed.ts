@@ -233,11 +233,11 @@ export async function seedStore(db: Db): Promise<Seeded> {
 // --- a database that can be watched and made to fail ----------------------------------------
 
 /**
- * A Db that counts its queries and can be made to fail, to show what a request touches:
+ * A Db that counts its queries, records its statements (not a transaction's) and can be made to fail, to show what a request touches:
  * `okBeforeFailing` more queries succeed, then every one fails (Infinity: none fails).
  */
 export function instrument(db: Db) {
-  const state = { queries: 0, okBeforeFailing: Infinity };
+  const state = { queries: 0, okBeforeFailing: Infinity, statements: [] as { sql: string; params: readonly unknown[] }[] };
   const check = () => {
     state.queries++;
     if (state.okBeforeFailing-- <= 0) throw new Error('the database is unreachable');
@@ -246,6 +246,7 @@ export function instrument(db: Db) {
     kind: db.kind,
     query: async (sql, params) => {
       check();
+      state.statements.push({ sql, params: params ?? [] });
       return db.query(sql, params);
     },
     script: async (sql) => {
@@ -259,6 +260,18 @@ export function instrument(db: Db) {
     session: async (fn) => {
       check();
       return db.session(fn);
+    },
+    bounded: async (limits, fn) => {
+      check();
+      return db.bounded(limits, (tx) =>
+        fn({
+          ...tx,
+          query: (sql, params) => {
+            state.statements.push({ sql, params: params ?? [] });
+            return tx.query(sql, params);
+          },
+        }),
+      );
     },
     close: () => db.close(),
   };

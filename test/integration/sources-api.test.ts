@@ -9,7 +9,7 @@ import { runSource } from '../../src/ingest/pipeline.js';
 import { syncSourceCatalogue } from '../../src/ingest/setup.js';
 import { CATEGORIES } from '../../src/ioc/types.js';
 import { addSource, findSource, setSourceEnabled } from '../../src/store/sources.js';
-import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { appSuite, BACKENDS, readFixture } from '../helpers.js';
 
 const URLHAUS_FILE = 'feeds/urlhaus-csv-online-2026-08-18-head.csv';
 /** The credential of the keyed loopback feed: it must never come out of the API. */
@@ -66,24 +66,18 @@ async function startKeyedFeed(): Promise<{ url: string; close: () => Promise<voi
 }
 
 describe.each(BACKENDS)('GET /api/v1/sources on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  // As every command and the service do at start: the stored catalogue follows the reviewed file.
+  const { store, t } = appSuite(backend, { seed: (db) => syncSourceCatalogue(db) });
   /** A key with the read:iocs scope only: all this endpoint needs. */
   let reader = '';
   let feed: Awaited<ReturnType<typeof startKeyedFeed>>;
 
   beforeAll(async () => {
-    store = await openTestStore(backend);
     feed = await startKeyedFeed();
-    // As every command and the service do at start: the stored catalogue follows the reviewed file.
-    await syncSourceCatalogue(store.db);
-    t = await startTestApp(store);
     reader = await t.key('pro', ['read:iocs']);
   });
   afterAll(async () => {
     delete process.env[SECRET_ENV];
-    await t?.close();
-    await store?.close();
     await feed?.close();
   });
 

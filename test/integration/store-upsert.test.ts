@@ -114,10 +114,10 @@ describe.each(BACKENDS)('upsertRecords and the hash index on %s', (backend) => {
       record('deadbeef-cdn.example-c2.net', 'domain'),
       record('cdn9f.example-c2.net', 'domain'),
     ]);
-    const search = searcher(store.db);
+    const search = searcher(store.db, 10_000);
     const fuzzy = async (q: string) => {
-      const { matchType, matches } = await search({ value: q, fuzzy: q, related: false });
-      expect(matchType).toBe(matches.length > 0 ? 'fuzzy' : 'none');
+      const { matches, stopped } = await search.fuzzy(q);
+      expect(stopped).toBe(false);
       return matches.map((json) => JSON.parse(json) as { value: string; similarity: number });
     };
     const found = async (q: string) => (await fuzzy(q)).map((m) => m.value).sort();

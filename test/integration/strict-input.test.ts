@@ -1,21 +1,14 @@
 // Strict input, nothing reflected: integers are decimal digits, no parameter carries a NUL into
 // a statement, a credential never comes back in a body, and every response says what it is
 // (nosniff) and, when keyed, that no shared cache may keep it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { appSuite, BACKENDS, openTestStore, startTestApp } from '../helpers.js';
 
 describe.each(BACKENDS)('strict input on %s', (backend) => {
-  let store: TestStore;
-  let t: TestApp;
+  const { t } = appSuite(backend);
   let pro = '';
   beforeAll(async () => {
-    store = await openTestStore(backend);
-    t = await startTestApp(store);
     pro = await t.key('pro');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await store?.close();
   });
 
   const get = (url: string) => t.app.inject({ url, headers: { 'x-api-key': pro } });

@@ -29,9 +29,14 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       maxUrlLength: 8192,
       pgPoolSize: 10,
+      searchFuzzyBudgetMs: 20,
+      searchFuzzyPerKey: 2,
+      searchFuzzyPerInstance: 8,
       trustProxy: false,
       ingest: true,
       ingestConcurrency: 4,
+      metrics: true,
+      metricsAllow: ['127.0.0.0/8', '::1/128'],
     });
   });
 
@@ -83,6 +88,21 @@ describe('loadConfig', () => {
       'Invalid environment variable CORS_ORIGINS: "https://x.example/path" is not an origin (scheme://host[:port])',
     );
     expect(failure({ CORS_ORIGINS: '*' }).variable).toBe('CORS_ORIGINS');
+    expect(failure({ METRICS: 'false' }).message).toBe('Invalid environment variable METRICS: expected one of on, off, got "false"');
+    expect(failure({ METRICS_ALLOW: '10.0.0.0/8, 10.1.2.3/33' }).message).toBe(
+      'Invalid environment variable METRICS_ALLOW: "10.1.2.3/33" is not an IP address or a CIDR network',
+    );
+    expect(failure({ METRICS_ALLOW: 'localhost' }).variable).toBe('METRICS_ALLOW');
+  });
+
+  it('reads METRICS_ALLOW as networks: an address alone is one host, an IPv4 address written as IPv6 is itself', () => {
+    expect(loadConfig({ METRICS_ALLOW: '10.0.0.0/8, 192.0.2.7,2001:db8::/32, ::ffff:198.51.100.1' }).metricsAllow).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.7/32',
+      '2001:db8::/32',
+      '198.51.100.1/32',
+    ]);
+    expect(loadConfig({ METRICS: 'off' }).metrics).toBe(false);
   });
 
   it('reads CORS_ORIGINS as a list of origins', () => {

@@ -5,18 +5,30 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Store } from '../../store/open.js';
+import { ErrorResponse } from '../schemas.js';
 
 const READY_TIMEOUT_MS = 2000;
 const Status = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
+// Query parameters are not used, but still read strictly (a NUL is refused).
+const INVALID = { ...ErrorResponse, description: 'Invalid parameter' };
 
 export const healthRoutes: FastifyPluginAsync<{ db: Store; isClosing: () => boolean }> = async (app, { db, isClosing }) => {
-  app.get('/healthz', { schema: { tags: ['Health'], summary: 'Liveness', response: { 200: Status } } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { schema: { tags: ['Health'], summary: 'Liveness', operationId: 'getLiveness', response: { 200: Status, 400: INVALID } } },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { tags: ['Health'], summary: 'Readiness: the store answers', response: { 200: Status, 503: Status } } },
+    {
+      schema: {
+        tags: ['Health'],
+        summary: 'Readiness: the store answers',
+        operationId: 'getReadiness',
+        response: { 200: Status, 400: INVALID, 503: Status },
+      },
+    },
     async (request, reply) => {
       if (isClosing()) return reply.status(503).send({ status: 'unavailable', reason: 'shutting down' });
       let timer: NodeJS.Timeout | undefined;

@@ -2,17 +2,22 @@
 // /api/v1/iocs/stix.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { exporterFor } from '../../export/index.js';
+import { exporterFor, type AnyExporter, type PageEnd } from '../../export/index.js';
 import { stixExporter } from '../../export/stix.js';
 import { parseIoc, refang } from '../../ioc/index.js';
 import { warningFor } from '../../ioc/warninglist.js';
 import type { IocType } from '../../ioc/types.js';
+import type { Config } from '../../config.js';
 import type { Db } from '../../store/db.js';
-import { countRecords } from '../../store/iocs.js';
-import { searcher } from '../../store/search.js';
+import { fuzzyPiece, MAX_FUZZY_PIECE, searcher } from '../../store/search.js';
+import { Admission } from '../admission.js';
+import { clientGone } from '../client-gone.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { InvalidParameterError } from '../errors.js';
 import { sendExport } from '../export.js';
 import { resolveQuery, type ResolvedQuery } from '../filters.js';
 import { assertFormatAllowed } from '../guard.js';
+import { createListTotals } from '../list-total.js';
 import {
   AUTHENTICATED_ERRORS,
   ListQuery,
@@ -30,10 +35,8 @@ export const FEED_META_JSON = JSON.stringify(FEED_META).slice(1, -1);
 
 export interface IocRoutesOptions {
   db: Db;
-  /** Base of the links in responses (PUBLIC_URL). */
-  publicUrl: string | undefined;
-  /** Whether a proxy's X-Forwarded-Host may give the links' host (TRUST_PROXY). */
-  trustProxy: boolean;
+  /** PUBLIC_URL (the links' base), TRUST_PROXY (whether a proxy's X-Forwarded-Host may give their host) and the search's limits. */
+  config: Pick<Config, 'publicUrl' | 'trustProxy' | 'searchFuzzyBudgetMs' | 'searchFuzzyPerKey' | 'searchFuzzyPerInstance' | 'listTotalExactUpTo'>;
 }
 
 /**
@@ -49,22 +52,45 @@ function linkBase(request: FastifyRequest, publicUrl: string | undefined, trustP
   return `${request.protocol}://${host}${request.socket.localPort ? `:${request.socket.localPort}` : ''}`;
 }
 
-function pageLinks(request: FastifyRequest, origin: string, q: ResolvedQuery, total: number) {
+/**
+ * The page's links. `next` starts after the page's last row (a keyset cursor), and is there when
+ * the page is full, whatever the total says; `prev` steps back by offset, on offset pages.
+ */
+function pageLinks(request: FastifyRequest, origin: string, q: ResolvedQuery, end: PageEnd) {
   const url = new URL(request.url, 'http://placeholder');
   const base = origin + url.pathname;
   const params = url.searchParams;
   params.delete('api_key');
-  const at = (offset: number) => {
-    params.set('limit', String(q.page.limit));
-    params.set('offset', String(offset));
-    return `${base}?${params}`;
+  params.set('limit', String(q.page.limit));
+  const at = (place: { offset: number } | { cursor: string }) => {
+    const link = new URLSearchParams(params);
+    link.delete('offset');
+    link.delete('cursor');
+    if ('cursor' in place) link.set('cursor', place.cursor);
+    else link.set('offset', String(place.offset));
+    return `${base}?${link}`;
   };
-  const { limit, offset } = q.page;
+  const { limit, offset, after } = q.page;
   return {
-    self: at(offset),
-    ...(offset + limit < total && { next: at(offset + limit) }),
-    ...(offset > 0 && { prev: at(Math.max(0, offset - limit)) }),
+    self: after ? at({ cursor: encodeCursor(after) }) : at({ offset }),
+    ...(end.rows === limit && end.last && { next: at({ cursor: encodeCursor(end.last) }) }),
+    ...(!after && offset > 0 && { prev: at({ offset: Math.max(0, offset - limit) }) }),
   };
+}
+
+/**
+ * The keyset a `cursor` parameter names. A cursor pages records: not the distinct values of
+ * `txt`, and not together with an offset.
+ */
+function cursorOf(cursor: string, offset: number | undefined, exporter: AnyExporter) {
+  const after = decodeCursor(cursor);
+  if (exporter.reads !== 'records' && exporter.reads !== 'csv-records') {
+    throw new InvalidParameterError('cursor', `'cursor' pages records (json, csv), not the ${exporter.format} format: page it with 'offset'.`, {
+      format: exporter.format,
+    });
+  }
+  if (offset) throw new InvalidParameterError('offset', "'offset' cannot be combined with 'cursor': the cursor says where the page starts.");
+  return after;
 }
 
 /** A body that is JSON text already, sent as it is (the route's response schema documents it). */
@@ -72,9 +98,32 @@ function sendJsonText(reply: FastifyReply, body: string) {
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
-export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, { db, publicUrl, trustProxy }) => {
+/**
+ * What the trigram fallback looks for, or undefined when a near match cannot mean anything (spec
+ * README, decision 10): a complete address or a full-length hash is either known or not.
+ */
+function fuzzyPieceOf(parsed: ReturnType<typeof parseIoc>, normalized: string): ReturnType<typeof fuzzyPiece> {
+  if (parsed.ok && COMPLETE_TYPES.has(parsed.ioc.type)) return undefined;
+  // A piece of URL is looked for as it was typed: the scheme normalizing gave it is in no value
+  // that merely contains the piece (https://..., or a longer host).
+  const typed = parsed.ok && parsed.ioc.notes.includes('url_scheme_added') ? normalized.replace(/^http:\/\//, '') : normalized;
+  return fuzzyPiece(typed);
+}
+
+export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, { db, config }) => {
+  const { publicUrl, trustProxy } = config;
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const search = searcher(db);
+  const search = searcher(db, config.searchFuzzyBudgetMs);
+  const fuzzyAdmission = new Admission('similarity searches', {
+    perKey: config.searchFuzzyPerKey,
+    perInstance: config.searchFuzzyPerInstance,
+  });
+
+  // meta.total, shared by the list's requests: a bounded count, or a full one a minute old.
+  const totals = createListTotals(db, {
+    exactUpTo: config.listTotalExactUpTo,
+    onError: (err) => fastify.log.warn({ err }, 'counting the list total failed'),
+  });
 
   app.get(
     '/iocs',
@@ -95,10 +144,12 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       const exporter = exporterFor(request.query.format ?? 'json')!;
       assertFormatAllowed(key, exporter);
       const q = resolveQuery(request.query, key.tier);
+      if (request.query.cursor !== undefined) q.page.after = cursorOf(request.query.cursor, request.query.offset, exporter);
       const listMeta = async () => {
-        const total = await countRecords(db, q.filters);
-        const meta = {
+        const { total, exact } = await totals.count(q.filters, q.sinceIsLookback);
+        return {
           total,
+          total_exact: exact,
           limit: q.page.limit,
           offset: q.page.offset,
           generated_at: new Date().toISOString(),
@@ -106,9 +157,10 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
           filters: q.described,
           ...(q.notices.length > 0 && { notices: q.notices }),
         };
-        return { meta, links: pageLinks(request, linkBase(request, publicUrl, trustProxy), q, total) };
       };
-      return sendExport(request, reply, db, exporter, q, { includeContext: request.query.include_context ?? true, context: { listMeta } });
+      const listLinks = (end: PageEnd) => pageLinks(request, linkBase(request, publicUrl, trustProxy), q, end);
+      const context = { listMeta, listLinks };
+      return sendExport(request, reply, db, exporter, q, { includeContext: request.query.include_context ?? true, context });
     },
   );
 
@@ -120,9 +172,11 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         tags: ['IOCs'],
         summary: 'Search for a specific IOC value',
         description:
-          'Exact lookup on the normalized value (defanged input is refanged first); when nothing matches and q has ' +
-          '3 or more characters and is not a complete IP address or full-length hash, a trigram fallback: values ' +
-          'containing q ranked by similarity, then near misses. ' +
+          'Exact lookup on the normalized value (defanged input is refanged first); when nothing matches, q is not a ' +
+          'complete IP address or full-length hash and has three letters or digits in a row, a trigram fallback on ' +
+          'its first 64 characters: values containing them ranked by similarity, then near misses. The fallback has ' +
+          'a time budget of its own, and runs a few at a time per API key and per server: beyond that it is refused ' +
+          'with 429 (per key) or 503 (per server) and Retry-After. ' +
           'The response says which type was detected and which normalized form was looked up.',
         operationId: 'searchIOCs',
         querystring: SearchQuery,
@@ -131,18 +185,34 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
     },
     async (request, reply) => {
       const started = performance.now();
+      const signal = clientGone(reply);
       const { q } = request.query;
-      const includeRelated = request.query.include_related ?? true;
       const parsed = parseIoc(q);
       const normalized = parsed.ok ? parsed.ioc.normalized : refang(q).trim().toLowerCase();
-      // The trigram fallback looks for a piece of URL as it was typed: the scheme normalizing
-      // gave it is in no value that merely contains the piece (https://..., or a longer host).
-      const piece = parsed.ok && parsed.ioc.notes.includes('url_scheme_added') ? normalized.replace(/^http:\/\//, '') : normalized;
-      // A near match means something only for a partial value: a complete address or a
-      // full-length hash is either known or not (spec README, decision 10).
-      const complete = parsed.ok && COMPLETE_TYPES.has(parsed.ioc.type);
-      const fuzzy = !complete && normalized.length >= 3 ? piece : undefined;
-      const { matchType, matches, related } = await search({ value: normalized, fuzzy, related: includeRelated });
+      const { matches: exact, related } = await search.exact(normalized, request.query.include_related ?? true, signal);
+      let matches = exact;
+      let fuzzyStage: 'not_needed' | 'not_applicable' | 'done' | 'budget_spent' = 'not_needed';
+      const notices: string[] = [];
+      if (exact.length === 0) {
+        const fuzzy = fuzzyPieceOf(parsed, normalized);
+        if (fuzzy === undefined) fuzzyStage = 'not_applicable';
+        else {
+          // The expensive stage is admitted, a few at a time, or refused with when to retry.
+          const release = fuzzyAdmission.admit(request.apiKey!.id);
+          try {
+            const found = await search.fuzzy(fuzzy.piece, signal);
+            matches = found.matches;
+            fuzzyStage = found.stopped ? 'budget_spent' : 'done';
+          } finally {
+            release();
+          }
+          if (fuzzy.cut) notices.push(`The similarity search looked for the first ${MAX_FUZZY_PIECE} characters of q.`);
+          if (fuzzyStage === 'budget_spent') {
+            notices.push(`The similarity search stopped at its time budget (${config.searchFuzzyBudgetMs} ms); a more specific q narrows it.`);
+          }
+        }
+      }
+      const matchType = exact.length > 0 ? 'exact' : matches.length > 0 ? 'fuzzy' : 'none';
       // Why a known benign value is not found (or is found at low confidence only).
       const warning = parsed.ok ? warningFor(parsed.ioc.type, normalized) : undefined;
       // The records come as JSON text (the database writes them): the body is written around them,
@@ -157,7 +227,9 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         (warning === undefined ? '' : `"warning_list":${json(warning)},`) +
         `"match_type":"${matchType}","matches":[${matches.join(',')}],"relatedIOCs":[${related.join(',')}],` +
         `"meta":{"total_matches":${matches.length},"related_count":${related.length},` +
-        `"search_time_ms":${Math.round(performance.now() - started)}}}`;
+        `"search_time_ms":${Math.round(performance.now() - started)},"fuzzy_stage":"${fuzzyStage}"` +
+        (notices.length > 0 ? `,"notices":${json(notices)}` : '') +
+        '}}';
       return sendJsonText(reply, `{"meta":${meta},"data":${data}}`);
     },
   );

@@ -3,12 +3,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { extractIocs, looksLikeHtml, type ExtractedIoc } from '../../extract/index.js';
+import { extractIocs, isHtml, type ExtractedIoc } from '../../extract/index.js';
 import { CONFIDENCES, type Confidence } from '../../ioc/types.js';
 import { CliError } from '../context.js';
 
-const HTML_EXTENSIONS = new Set(['.html', '.htm', '.xhtml']);
-const TEXT_EXTENSIONS = new Set(['.txt', '.text', '.md']);
+/** What a file's extension declares, as a server's Content-Type would: the same rule then decides. */
+const MEDIA_TYPE_OF_EXTENSION: Readonly<Record<string, string>> = {
+  '.html': 'text/html',
+  '.htm': 'text/html',
+  '.xhtml': 'application/xhtml+xml',
+  '.txt': 'text/plain',
+  '.text': 'text/plain',
+  '.md': 'text/markdown',
+};
 const RANK: Readonly<Record<Confidence, number>> = { low: 0, medium: 1, high: 2 };
 
 export interface ExtractCommandOptions {
@@ -19,14 +26,13 @@ export interface ExtractCommandOptions {
   minConfidence?: string;
 }
 
-/** HTML by extension when it says (.html, .txt), else by content; `--html` / `--text` decide first. */
+/**
+ * HTML or text by the rule ingestion follows (src/extract/is-html.ts): `--html` / `--text`, else
+ * the extension, declare a media type; without one (`-`, no known extension) the content is sniffed.
+ */
 export function isHtmlInput(file: string, content: string, options: ExtractCommandOptions): boolean {
-  if (options.html) return true;
-  if (options.text) return false;
-  const extension = path.extname(file).toLowerCase();
-  if (HTML_EXTENSIONS.has(extension)) return true;
-  if (TEXT_EXTENSIONS.has(extension)) return false;
-  return looksLikeHtml(content);
+  const declared = options.html ? 'text/html' : options.text ? 'text/plain' : MEDIA_TYPE_OF_EXTENSION[path.extname(file).toLowerCase()];
+  return isHtml(content, declared);
 }
 
 /** The line printed for one IOC: the fields of the brief, in a fixed order. */

@@ -49,10 +49,7 @@ export function registerImport(program: Command): void {
         out.write(`${summary.suppressed} on the warning list of benign or reserved values: stored at low confidence.\n`);
       }
       if (summary.unlinked > 0) {
-        out.write(
-          `${summary.unlinked} name an article this store does not have (a CSV gives only its id): stored without it. ` +
-            'The JSON export carries the articles.\n',
-        );
+        out.write(`${summary.unlinked} name an article that is another source's in this store: stored without it.\n`);
       }
       if (summary.rejected.length > 0) {
         out.write(`Skipped ${summary.rejected.length} that are not IOCs:\n`);

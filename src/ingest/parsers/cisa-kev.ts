@@ -2,6 +2,7 @@
 // {title, catalogVersion, dateReleased, count, vulnerabilities: [{cveID, vendorProject, product,
 // vulnerabilityName, dateAdded, shortDescription, knownRansomwareCampaignUse, ...}]}.
 // One `cve` record per vulnerability.
+import { readDate } from '../../ioc/dates.js';
 import { FeedFormatError, type FeedParser, type FeedRecord, type ParsedFeed } from '../types.js';
 import {
   RowError,
@@ -11,7 +12,6 @@ import {
   isObject,
   notBefore,
   parseJsonBody,
-  parseTimestamp,
   requiredDate,
   shapeOf,
   textOf,
@@ -61,7 +61,8 @@ export const parseCisaKev: FeedParser = (body) => {
     throw new FeedFormatError(`${FORMAT}: expected an object with a "vulnerabilities" array, got ${shapeOf(document)}`);
   }
   const releasedText = textOf(document.dateReleased);
-  const released = releasedText === undefined ? undefined : parseTimestamp(releasedText);
+  const read = releasedText === undefined ? undefined : readDate(releasedText);
+  const released = read?.ok ? read.date : undefined;
   const feed: ParsedFeed = emptyFeed();
   document.vulnerabilities.forEach((entry: unknown, index) => {
     const value = isObject(entry) ? (textOf(entry.cveID) ?? '') : (JSON.stringify(entry) ?? '');

@@ -1,7 +1,9 @@
-// What the feed parsers share: reading a body, rows that fail with a reason, UTC timestamps,
-// tags, CSV through csv-parse with line numbers, and the `#` banner and trailer of abuse.ch files.
+// What the feed parsers share: reading a body, rows that fail with a reason, dates (through the
+// one reader, src/ioc/dates.ts), tags, CSV through csv-parse with line numbers, and the `#`
+// banner and trailer of abuse.ch files.
 // Every pattern here is compiled once; every pass over a body is linear.
 import { parse as parseCsv, type CsvError, type InfoRecord, type Options as CsvOptions } from 'csv-parse/sync';
+import { readDate } from '../../ioc/dates.js';
 import { parseIoc } from '../../ioc/index.js';
 import type { Confidence, IocType, NormalizedIoc } from '../../ioc/types.js';
 import { FeedFormatError, type FeedRecord, type ParsedFeed } from '../types.js';
@@ -122,57 +124,25 @@ export function textOf(raw: unknown): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Dates
 
-/**
- * `2026-08-18`, `2026-08-18 16:17:08`, `2026-08-18T16:17:08.123Z`, `2021-03-05 15:14:06 UTC`,
- * `2025-08-25T17:04:19.9796Z`, with an optional offset. No zone means UTC: abuse.ch writes UTC
- * without saying so.
- */
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-/** Milliseconds since the epoch for a calendar date and time, or NaN when a field is out of range. */
-export function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
-  const millis = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
-  // Date.UTC rolls 31 April over to 1 May: a day past the month's end is refused.
-  return new Date(millis).getUTCDate() === day ? millis : Number.NaN;
-}
-
-/** Minutes east of UTC for `+05:30`, `-0400`, `+02`; 0 for Z, UTC, GMT or none. */
-function offsetMinutes(zone: string | undefined): number {
-  if (zone === undefined || zone.length < 3 || (zone[0] !== '+' && zone[0] !== '-')) return 0;
-  const digits = zone.slice(1).replace(':', '');
-  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-  return zone[0] === '-' ? -minutes : minutes;
-}
-
-/** A timestamp as the feeds write it, as UTC when no zone is given; undefined when it is none. */
-export function parseTimestamp(text: string): Date | undefined {
-  const match = TIMESTAMP.exec(text.trim());
-  if (match === null) return undefined;
-  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone] = match;
-  const millis = utcMillis(Number(year), Number(month), Number(day), Number(hour), Number(minute), Number(second));
-  if (Number.isNaN(millis)) return undefined;
-  const fractionMillis = fraction === '' ? 0 : Math.floor(Number(`0.${fraction}`) * 1000);
-  return new Date(millis + fractionMillis - offsetMinutes(zone) * 60_000);
+/** A date as the one reader (src/ioc/dates.ts) reads it, or a RowError naming the field. */
+function dateOf(text: string, field: string): Date {
+  const read = readDate(text);
+  if (!read.ok) throw new RowError(`${field} "${clip(text)}" is not a date`);
+  return read.date;
 }
 
 /** A date field that must be there and be a date. */
 export function requiredDate(raw: unknown, field: string): Date {
   const text = textOf(raw);
   if (text === undefined) throw new RowError(`${field} is missing`);
-  const date = parseTimestamp(text);
-  if (date === undefined) throw new RowError(`${field} "${clip(text)}" is not a date`);
-  return date;
+  return dateOf(text, field);
 }
 
 /** A date field that may be empty or null; when present it must be a date. */
 export function optionalDate(raw: unknown, field: string): Date | undefined {
   const text = textOf(raw);
   if (text === undefined) return undefined;
-  const date = parseTimestamp(text);
-  if (date === undefined) throw new RowError(`${field} "${clip(text)}" is not a date`);
-  return date;
+  return dateOf(text, field);
 }
 
 /**
@@ -365,7 +335,9 @@ const LAST_UPDATED = /last updated:\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})/i
 export function bannerDate(comments: readonly string[]): Date | undefined {
   for (const comment of comments) {
     const match = LAST_UPDATED.exec(comment);
-    if (match !== null) return parseTimestamp(match[1] as string);
+    if (match === null) continue;
+    const read = readDate(match[1] as string);
+    return read.ok ? read.date : undefined;
   }
   return undefined;
 }

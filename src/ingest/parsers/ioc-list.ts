@@ -4,6 +4,8 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { validate as isUuid } from 'uuid';
 import { restoreFormula } from '../../export/csv.js';
+import { readDate } from '../../ioc/dates.js';
+import { foreignArticleId } from '../../ioc/ids.js';
 import { parseIoc } from '../../ioc/index.js';
 import {
   CATEGORIES,
@@ -72,17 +74,22 @@ function oneOf<T extends string>(field: string, allowed: readonly T[], raw: unkn
   return text as T;
 }
 
+/** Through the one date reader, as the feeds' dates: no zone means UTC, never the host's zone. */
 function timeOf(raw: unknown, field: string): Date | undefined {
   if (blank(raw)) return undefined;
-  const date = new Date(String(raw));
-  if (Number.isNaN(date.getTime())) throw new RowError(`${field} "${raw}" is not a date`);
-  return date;
+  const read = readDate(String(raw));
+  if (!read.ok) throw new RowError(`${field} "${raw}" is not a date: ${read.reason}`);
+  return read.date;
 }
 
+/**
+ * Our export names an article by its UUID; another service by an id of its own (`abc123`), which
+ * becomes a stable UUID of ours (foreignArticleId): the row and its relation are kept either way.
+ */
 function articleOf(id: unknown, title: unknown, url: unknown): ListedArticle | undefined {
-  if (blank(id)) return undefined;
-  if (typeof id !== 'string' || !isUuid(id)) throw new RowError(`article id "${id}" is not a UUID`);
-  return { id: id.toLowerCase(), title: textOf(title), url: textOf(url) };
+  const foreign = textOf(id);
+  if (foreign === undefined) return undefined;
+  return { id: isUuid(foreign) ? foreign.toLowerCase() : foreignArticleId(foreign), title: textOf(title), url: textOf(url) };
 }
 
 function listOf(raw: unknown): string[] {

@@ -4,7 +4,8 @@
 // stays literal, and `&amp;#039;` stays the HTML entity `&#039;`.
 import { XMLParser } from 'fast-xml-parser';
 import { FeedFormatError, type FeedArticle, type FeedParser, type ParsedFeed } from '../types.js';
-import { RowError, clip, emptyFeed, isObject, openBody, parseTimestamp, utcMillis } from './common.js';
+import { readDate } from '../../ioc/dates.js';
+import { RowError, clip, emptyFeed, isObject, openBody } from './common.js';
 
 const FORMAT = 'RSS/Atom';
 
@@ -97,41 +98,14 @@ function attributeOf(node: XmlNode, name: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dates: RFC 822 (RSS pubDate, with US zone names) and RFC 3339 (Atom, dc:date)
-
-const RFC822 = /^(?:[a-z]+,?\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\.?\s+(\d{2}|\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[a-z]{1,5})?$/i;
-const MONTHS: Readonly<Record<string, number>> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
-};
-/** RFC 822 zone names, in hours east of UTC; an unknown name is read as UTC. */
-const ZONES: Readonly<Record<string, number>> = {
-  ut: 0, utc: 0, gmt: 0, z: 0, est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7,
-};
-
-function parseRfc822(text: string): Date | undefined {
-  const match = RFC822.exec(text);
-  if (match === null) return undefined;
-  const [, day, monthName = '', yearText = '', hour, minute, second = '0', zone = 'gmt'] = match;
-  const month = MONTHS[monthName.toLowerCase()];
-  if (month === undefined) return undefined;
-  let year = Number(yearText);
-  if (yearText.length === 2) year += year < 50 ? 2000 : 1900;
-  const millis = utcMillis(year, month, Number(day), Number(hour), Number(minute), Number(second));
-  if (Number.isNaN(millis)) return undefined;
-  let offset: number;
-  if (zone[0] === '+' || zone[0] === '-') {
-    offset = (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
-  } else {
-    offset = (ZONES[zone.toLowerCase()] ?? 0) * 60;
-  }
-  return new Date(millis - offset * 60_000);
-}
+// Dates: RFC 822 (RSS pubDate, with US zone names) and RFC 3339 (Atom, dc:date), both read by
+// the one date reader (src/ioc/dates.ts).
 
 /** An item's date as RSS (RFC 822) or Atom (RFC 3339) writes it; undefined when unreadable. */
 export function parseFeedDate(raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
-  const text = raw.trim();
-  return parseRfc822(text) ?? parseTimestamp(text);
+  const read = readDate(raw);
+  return read.ok ? read.date : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,12 +64,23 @@ describe('socd extract', () => {
     await expect(run([path.join(dir, 'missing.txt')])).rejects.toThrow(/cannot read/);
   });
 
-  it('detects HTML by extension, then by content', () => {
+  it('detects HTML by extension, then by content (the rule of src/extract/is-html.ts)', () => {
     expect(isHtmlInput('a.html', 'plain', {})).toBe(true);
+    expect(isHtmlInput('a.xhtml', 'plain', {})).toBe(true);
     expect(isHtmlInput('a.txt', '<h1>x</h1><p>y</p><p>z</p>', {})).toBe(false);
+    expect(isHtmlInput('a.md', '<h1>x</h1><p>y</p><p>z</p>', {})).toBe(false);
     expect(isHtmlInput('-', '<h1>x</h1><p>y</p><p>z</p>', {})).toBe(true);
+    expect(isHtmlInput('page', 'Read it <a href="https://x.example/">here</a>.', {})).toBe(true);
     expect(isHtmlInput('-', 'plain text', {})).toBe(false);
+    expect(isHtmlInput('-', 'if a<b and c>d', {})).toBe(false);
     expect(isHtmlInput('a.html', '', { text: true })).toBe(false);
+    expect(isHtmlInput('a.txt', 'plain', { html: true })).toBe(true);
+  });
+
+  it('finds http://x.com where the article writes hxxp[[:]]//x.com (issue 10)', async () => {
+    const file = path.join(dir, 'double-bracket.txt');
+    fs.writeFileSync(file, 'The dropper called hxxp[[:]]//x.com before the payload ran.\n');
+    expect(lines(await run([file])).map((row) => row.value)).toEqual(['http://x.com/']);
   });
 
   it('reads standard input with -', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { v5 as uuidV5, validate as isUuid, version as uuidVersion } from 'uuid';
-import { SOCD_NAMESPACE, indicatorId, recordId } from '../../../src/ioc/index.js';
+import { SOCD_NAMESPACE, articleId, indicatorId, recordId } from '../../../src/ioc/index.js';
+import { foreignArticleId } from '../../../src/ioc/ids.js';
 
 describe('indicatorId', () => {
   it('is the UUIDv5 of type:normalized in our namespace', () => {
@@ -44,5 +45,15 @@ describe('recordId', () => {
 
   it('treats a null article as the empty string', () => {
     expect(recordId(indicator, 'urlhaus', null)).toBe(recordId(indicator, 'urlhaus', ''));
+  });
+});
+
+describe('foreignArticleId', () => {
+  // Golden value, checked against Python's uuid.uuid5: an imported foreign id keeps its article.
+  it('is a stable UUIDv5 of the foreign id, apart from the ids of article URLs', () => {
+    expect(foreignArticleId('abc123')).toBe('2c752874-5c0c-5994-bf45-4b2e5df7fd81');
+    expect(foreignArticleId('abc123')).toBe(uuidV5('foreign-article:abc123', SOCD_NAMESPACE));
+    expect(foreignArticleId('ABC123')).not.toBe(foreignArticleId('abc123'));
+    expect(foreignArticleId('https://example.com/a')).not.toBe(articleId('https://example.com/a'));
   });
 });

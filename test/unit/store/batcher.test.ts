@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batcher } from '../../../src/store/batcher.js';
+import { AbandonedError, batcher } from '../../../src/store/batcher.js';
 
 /** A lookup whose statements finish when the test says, recording the keys of each. */
 function controlled() {
@@ -59,5 +59,46 @@ describe('batcher', () => {
     expect(statements.map((s) => s.keys)).toEqual([[1], [2, 3, 4], [5]]);
     statements[2]!.finish();
     expect(await late).toBe('answer 5');
+  });
+});
+
+describe('batcher, when a caller gives up', () => {
+  it('takes a waiting lookup out: it is never sent, and fails at once', async () => {
+    const { statements, run } = controlled();
+    const lookUp = batcher(run);
+    const first = lookUp(1);
+    const gone = new AbortController();
+    const abandoned = lookUp(2, gone.signal);
+    const kept = lookUp(3);
+    gone.abort();
+    await expect(abandoned).rejects.toThrow(AbandonedError);
+    statements[0]!.finish();
+    await first;
+    expect(statements.map((s) => s.keys)).toEqual([[1], [3]]);
+    statements[1]!.finish();
+    expect(await kept).toBe('answer 3');
+  });
+
+  it('lets a statement already sent run on for the lookups that share it', async () => {
+    const { statements, run } = controlled();
+    const lookUp = batcher(run);
+    void lookUp(1);
+    const gone = new AbortController();
+    const abandoned = lookUp(2, gone.signal);
+    const other = lookUp(3);
+    statements[0]!.finish();
+    await tick();
+    expect(statements.map((s) => s.keys)).toEqual([[1], [2, 3]]);
+    gone.abort();
+    await expect(abandoned).rejects.toThrow(AbandonedError);
+    statements[1]!.finish();
+    expect(await other).toBe('answer 3');
+  });
+
+  it('never sends a lookup whose caller had already given up', async () => {
+    const { statements, run } = controlled();
+    const lookUp = batcher(run);
+    await expect(lookUp(1, AbortSignal.abort())).rejects.toThrow(AbandonedError);
+    expect(statements).toHaveLength(0);
   });
 });
