@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       maxUrlLength: 8192,
       pgPoolSize: 10,
+      listTotalExactUpTo: 10_000,
       searchFuzzyBudgetMs: 20,
       searchFuzzyPerKey: 2,
       searchFuzzyPerInstance: 8,
