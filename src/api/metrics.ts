@@ -70,12 +70,12 @@ export function createMetrics(stats: StatsCache): AppMetrics {
   });
   const refusals = new Counter({
     name: 'socd_refusals_total',
-    help: 'Requests refused for now (429, 503), by reason: rate_limit_exceeded, failed_auth_budget, or the refusal\'s error code.',
+    help: 'Requests refused for now (429, 503), by reason: rate_limit_exceeded, failed_auth_budget, admission_per_key or admission_per_instance (search\'s similarity fallback), or the refusal\'s error code.',
     labelNames: ['reason'],
     registers,
   });
   // Present from the start, so that a rate over them reads 0 rather than nothing.
-  for (const reason of ['rate_limit_exceeded', 'failed_auth_budget']) refusals.inc({ reason }, 0);
+  for (const reason of ['rate_limit_exceeded', 'failed_auth_budget', 'admission_per_key', 'admission_per_instance']) refusals.inc({ reason }, 0);
   for (const outcome of ['ok', 'error']) statements.zero({ outcome });
   new Gauge({
     name: 'socd_stats_cache_age_seconds',

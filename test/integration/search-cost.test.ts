@@ -210,6 +210,10 @@ describe.each(BACKENDS)('bounded search on %s', (backend) => {
         const perServer = await fuzzyOf(c);
         expect(perServer.headers['retry-after']).toBe('1');
         expect(expectError(perServer, 503, 'service_unavailable').details).toMatchObject({ limit: 2 });
+        // An operator sees them (/metrics).
+        const metrics = (await t.app.inject({ url: '/metrics' })).body;
+        expect(metrics).toContain('socd_refusals_total{reason="admission_per_key"} 1\n');
+        expect(metrics).toContain('socd_refusals_total{reason="admission_per_instance"} 1\n');
         held.open();
         for (const res of await Promise.all([first, second])) expect(res.statusCode).toBe(200);
         // Their places are free again.
