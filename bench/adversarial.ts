@@ -4,7 +4,7 @@
 // (p99 under 250 ms). Refusals (429 per key, 503 per server) are what the load is meant to meet.
 import type { HttpProbe, Results, Step } from './client.js';
 import type { Corpus } from './corpus.js';
-import { formatNumber, runClient, type Latency } from './measure.js';
+import { formatNumber, get, runClient, type Latency } from './measure.js';
 import { timed, withLoadedService } from './service.js';
 
 const MAX_Q = 2048;
@@ -61,15 +61,27 @@ function adversarialSteps(service: string, keys: [string, string], inputs: Recor
   ];
 }
 
-function report(records: number, inputs: Record<string, string>, r: Results) {
+/** What the service answers each input: its fuzzy stage (not_applicable, done, budget_spent) and matches. */
+async function answers(service: string, key: string, inputs: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, q] of Object.entries(inputs)) {
+    const body = JSON.parse(await get(service, path(q), { authorization: `Bearer ${key}` })) as {
+      data: { match_type: string; matches: unknown[]; meta: { fuzzy_stage: string } };
+    };
+    out[name] = `${body.data.match_type}, ${body.data.matches.length} matches, fallback ${body.data.meta.fuzzy_stage}`;
+  }
+  return out;
+}
+
+function report(records: number, inputs: Record<string, string>, answered: Record<string, string>, r: Results) {
   const latency = (name: string) => r[name] as Latency;
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   console.log(`\n## Adversarial search, embedded PostgreSQL, ${records} records`);
-  console.log('| input | q length | p50 | p99 | target |');
-  console.log('| --- | ---: | ---: | ---: | --- |');
+  console.log('| input | q length | answer | p50 | p99 | target |');
+  console.log('| --- | ---: | --- | ---: | ---: | --- |');
   for (const [name, q] of Object.entries(inputs)) {
     const { p50, p99 } = latency(name);
-    console.log(`| ${name} | ${[...q].length} | ${formatNumber(p50)} ms | ${formatNumber(p99)} ms | < ${INPUT_P99_MS} ms ${verdict(p99 < INPUT_P99_MS)} |`);
+    console.log(`| ${name} | ${[...q].length} | ${answered[name]} | ${formatNumber(p50)} ms | ${formatNumber(p99)} ms | < ${INPUT_P99_MS} ms ${verdict(p99 < INPUT_P99_MS)} |`);
   }
   const readyz = latency('readyz');
   const second = latency('secondKeyExact');
@@ -89,7 +101,8 @@ export async function benchAdversarial(corpus: Corpus): Promise<void> {
   const step = Math.max(1, Math.floor(corpus.indicators.length / 200));
   const exact = corpus.indicators.filter((_, i) => i % step === 0).map((i) => i.value);
   await withLoadedService('embedded', corpus, async ({ label, service, keys }) => {
+    const answered = await answers(service, keys[0], inputs);
     const results = await timed(`${label}: adversarial searches`, () => runClient({ steps: adversarialSteps(service, keys, inputs, exact) }));
-    report(corpus.records.length, inputs, results);
+    report(corpus.records.length, inputs, answered, results);
   });
 }
