@@ -121,7 +121,7 @@ export const ListResponse = Type.Object({
     total: Type.Integer({
       description:
         'The records matching the filters. Counted at each request up to 10,000 (LIST_TOTAL_EXACT_UP_TO); above, ' +
-        'a count made at most about a minute before. See `total_exact`.',
+        'a count made at most about five minutes before. See `total_exact`.',
     }),
     total_exact: Type.Boolean({
       description:

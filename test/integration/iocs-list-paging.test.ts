@@ -4,6 +4,7 @@
 // walks every record once, records stored meanwhile or not; offset still works.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
+import { createListTotals } from '../../src/api/list-total.js';
 import type { Db } from '../../src/store/db.js';
 import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import { expectInvalidParameter, get, seedStore, type ApiRecord, type Seeded } from './seed.js';
@@ -80,6 +81,30 @@ describe.each(BACKENDS)('GET /api/v1/iocs paging and totals on %s', (backend) =>
     }
     return ids;
   }
+
+  it('counts a large total again once it is older than its time to live, once, off the request path', async () => {
+    const ran: string[] = [];
+    const db: Db = {
+      ...store.db,
+      query: (sql, params) => {
+        ran.push(sql);
+        return store.db.query(sql, params);
+      },
+    };
+    const full = () => ran.filter((sql) => /count\(\*\)/.test(sql) && !sql.includes('as capped')).length;
+    const totals = createListTotals(db, { exactUpTo: EXACT_UP_TO, ttlMs: 100 });
+    const filters = { since: new Date(0) };
+    expect((await totals.count(filters, false)).exact).toBe(false); // the capped figure; the full count starts
+    let counted = await totals.count(filters, false);
+    while (!counted.exact) counted = await totals.count(filters, false);
+    expect(counted.total).toBe(seeded.records.length);
+    expect(full()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Stale: answered at once from memory, and counted again once however many ask meanwhile.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => totals.count(filters, false)));
+    expect(answers).toEqual(Array.from({ length: 5 }, () => ({ total: seeded.records.length, exact: true })));
+    expect(full()).toBe(2);
+  });
 
   it('counts a total above the threshold once per filter: a lower bound at first, then the full count', async () => {
     const before = fullCounts();
