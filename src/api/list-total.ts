@@ -3,9 +3,10 @@
 // so a small total is exact and cheap. A larger one is counted in full once for the filter and
 // kept five minutes, shared by the requests of this process: later requests answer it from
 // memory, and once it is five minutes old the next request starts a new count without waiting for
-// it. (Once a minute cost more than it seems: a full count of a million records, taken while 50
-// clients poll the list, took the list a third of its throughput for as long as it ran.) Until
-// the first count of a filter is done, the answer is the capped figure, flagged: at least that many.
+// it. (A full count of a million records takes a third of a second on an idle server, and the
+// cores for longer under load: one per filter every five minutes costs a fifth of one a minute.)
+// Until the first count of a filter is done, the answer is the capped figure, flagged: at least
+// that many.
 // Nothing lives only here: a restarted process counts again.
 import type { Queryable } from '../store/db.js';
 import { countRecords, countRecordsUpTo, type RecordFilters } from '../store/iocs.js';
