@@ -7,6 +7,7 @@
 // (Offset pages: p50 only, for reference.)
 import pg from 'pg';
 import { encodeCursor } from '../src/api/cursor.js';
+import { keysetAt } from '../src/store/iocs.js';
 import type { BackendName } from './backends.js';
 import type { HttpProbe, Results, Step } from './client.js';
 import type { Corpus } from './corpus.js';
@@ -20,7 +21,7 @@ const CONNECTIONS = 50;
 
 // The last record before `depth` in the list's order: where the cursor page starts after it, as
 // the links.next of the page before would say (store/iocs.ts writes the keyset the same way).
-const KEYSET_SQL = `select to_char(extracted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, id
+const KEYSET_SQL = `select ${keysetAt('extracted_at')} as at, id
   from sightings where extracted_at >= now() - interval '${LOOKBACK_DAYS} days'
   order by extracted_at desc, id desc offset $1 limit 1`;
 

@@ -25,7 +25,8 @@ const ZONES: Readonly<Record<string, number>> = {
 
 /** Milliseconds since the epoch for a calendar date and time, or NaN when a field is out of range. */
 function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  // There is no year 0 (PostgreSQL refuses one): a time that could not be stored is no time.
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)));
   // Date.UTC reads years 0-99 as 1900-1999.
   if (year < 100) date.setUTCFullYear(year);

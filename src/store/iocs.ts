@@ -1,7 +1,7 @@
 // Reading the records (sightings) of indicators for the list and export endpoints. Reads walk
 // the (extracted_at, id) index in batches so that exports stream and never hold a whole result
 // in memory. Searching is search.ts, writing upsert.ts.
-import type { Category, Confidence, Industry, IocType, Origin } from '../ioc/types.js';
+import type { Category, Confidence, Industry, IocType } from '../ioc/types.js';
 import type { Queryable } from './db.js';
 import type { CsvRecord, IndicatorSummary, IocRecord } from './records.js';
 
@@ -71,15 +71,19 @@ export const RECORD_JOINS = `from sightings s
   join sources src on src.id = s.source_id
   left join articles a on a.id = s.article_id`;
 
+/**
+ * A keyset's time as text, in UTC to the microsecond: the same whatever the session's DateStyle
+ * and TimeZone, and never rounded through a JS Date (api/cursor.ts hands it to clients).
+ */
+export const keysetAt = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 // A batch: $n+1 rows after skipping $n+2. The last row of a full batch carries the keyset where
 // the next batch starts (cursor_at, cursor_id); the others carry nulls, so that a timestamp is
 // formatted once a batch rather than once a row (a quarter of a block-list's reading time).
-// cursor_at is UTC to the microsecond (a JS Date has milliseconds: the keyset never goes through
-// one), in a form that reads back whatever the session's DateStyle and TimeZone: it also travels
-// in the list's `cursor` (api/cursor.ts).
+// cursor_at is keysetAt's text: it also travels in the list's `cursor` (api/cursor.ts).
 const CURSOR = (n: number) => {
   const last = `row_number() over (order by s.extracted_at desc, s.id desc) = $${n + 2}::bigint + $${n + 1}::bigint`;
-  return `case when ${last} then to_char(s.extracted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') end as cursor_at,
+  return `case when ${last} then ${keysetAt('s.extracted_at')} end as cursor_at,
     case when ${last} then s.id end as cursor_id`;
 };
 const PAGE = (n: number) => `order by s.extracted_at desc, s.id desc limit $${n + 1}::bigint offset $${n + 2}::bigint`;
@@ -122,24 +126,8 @@ const SELECT_SUMMARIES = `select i.id, i.type, i.value, i.confidence,
   where i.id = any($1::uuid[])
   group by i.id`;
 
-export interface RecordRow {
-  id: string;
-  type: IocType;
-  value: string;
-  confidence: Confidence;
-  first_seen: string;
-  last_seen: string;
-  article_id: string | null;
-  article_title: string | null;
-  article_url: string | null;
-  reference_url: string | null;
-  feed_name: string;
-  category: Category;
-  origin: Origin;
-  context: string | null;
-  tags: string[];
-  mitre_techniques: string[];
-}
+/** A record as its statement reads it: IocRecord with its source's members beside the others. */
+export type RecordRow = Omit<IocRecord, 'source' | 'context'> & IocRecord['source'] & { context: string | null };
 
 export function toIocRecord(row: RecordRow, includeContext = true): IocRecord {
   const record: IocRecord = {

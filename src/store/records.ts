@@ -27,19 +27,11 @@ export interface IocRecord {
 }
 
 /** What the CSV writes of a record: its ten columns, the tags already joined with commas. */
-export interface CsvRecord {
-  id: string;
-  type: IocType;
-  value: string;
-  confidence: Confidence;
-  first_seen: string;
-  last_seen: string;
-  article_id: string | null;
-  feed_name: string;
-  category: Category;
-  /** comma-separated */
-  tags: string;
-}
+export type CsvRecord = Pick<IocRecord, 'id' | 'type' | 'value' | 'confidence' | 'first_seen' | 'last_seen'> &
+  Pick<IocRecord['source'], 'article_id' | 'feed_name' | 'category'> & {
+    /** comma-separated */
+    tags: string;
+  };
 
 /** One distinct indicator (type + normalized value) with what all its records say. */
 export interface IndicatorSummary {

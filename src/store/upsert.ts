@@ -94,6 +94,16 @@ function sortedPorts(ports: number[]): number[] {
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
+/** An indicator or sighting seen again in the same batch: its span and confidence take the record's in. */
+function widen(
+  seen: { first_seen: Date; last_seen: Date; confidence: Confidence },
+  r: { firstSeen: Date; lastSeen: Date; confidence: Confidence },
+): void {
+  if (r.firstSeen < seen.first_seen) seen.first_seen = r.firstSeen;
+  if (r.lastSeen > seen.last_seen) seen.last_seen = r.lastSeen;
+  seen.confidence = maxConfidence(seen.confidence, r.confidence);
+}
+
 function unique(values: string[] | undefined): string[] {
   if (values === undefined || values.length === 0) return [];
   // One or two values need no set (most records have a tag or two).
@@ -133,9 +143,7 @@ export async function upsertRecords(
     const id = indicatorId(r.ioc.type, r.ioc.normalized);
     const known = indicators.get(id);
     if (known) {
-      if (r.firstSeen < known.first_seen) known.first_seen = r.firstSeen;
-      if (r.lastSeen > known.last_seen) known.last_seen = r.lastSeen;
-      known.confidence = maxConfidence(known.confidence, r.confidence);
+      widen(known, r);
       known.suppressed_reason ??= r.suppressedReason ?? null;
     } else {
       indicators.set(id, {
@@ -148,9 +156,7 @@ export async function upsertRecords(
     const sightingId = recordId(id, source.name, articleId);
     const same = sightings.get(sightingId);
     if (same) {
-      if (r.firstSeen < same.first_seen) same.first_seen = r.firstSeen;
-      if (r.lastSeen > same.last_seen) same.last_seen = r.lastSeen;
-      same.confidence = maxConfidence(same.confidence, r.confidence);
+      widen(same, r);
       same.context ??= r.context ?? null;
       same.tags = unique([...same.tags, ...(r.tags ?? [])]);
       same.mitre_techniques = unique([...same.mitre_techniques, ...(r.mitreTechniques ?? [])]);

@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { createListTotals } from '../../src/api/list-total.js';
-import type { Db } from '../../src/store/db.js';
 import { BACKENDS, openTestStore, startTestApp, type TestApp, type TestStore } from '../helpers.js';
-import { expectInvalidParameter, get, seedStore, type ApiRecord, type Seeded } from './seed.js';
+import { expectInvalidParameter, get, instrument, seedStore, type ApiRecord, type Seeded } from './seed.js';
 
 const EXACT_UP_TO = 50;
 
@@ -27,22 +26,17 @@ describe.each(BACKENDS)('GET /api/v1/iocs paging and totals on %s', (backend) =>
   let t: TestApp;
   let seeded: Seeded;
   let pro: string;
-  /** The statements the app ran. */
-  const statements: string[] = [];
-  const fullCounts = () => statements.filter((sql) => /count\(\*\)/.test(sql) && !sql.includes('as capped')).length;
-  const cappedCounts = () => statements.filter((sql) => sql.includes('as capped')).length;
+  /** The app's store, its statements recorded. */
+  let probe: ReturnType<typeof instrument>;
+  const isFullCount = (sql: string) => /count\(\*\)/.test(sql) && !sql.includes('as capped');
+  const fullCounts = () => probe.state.statements.filter((s) => isFullCount(s.sql)).length;
+  const cappedCounts = () => probe.state.statements.filter((s) => s.sql.includes('as capped')).length;
 
   beforeAll(async () => {
     store = await openTestStore(backend, { LIST_TOTAL_EXACT_UP_TO: String(EXACT_UP_TO) });
     seeded = await seedStore(store.db);
-    const db: Db = {
-      ...store.db,
-      query: (sql, params) => {
-        statements.push(sql);
-        return store.db.query(sql, params);
-      },
-    };
-    t = await startTestApp({ ...store, db });
+    probe = instrument(store.db);
+    t = await startTestApp({ ...store, db: probe.db });
     pro = await t.key('pro');
   });
   afterAll(async () => {
@@ -83,16 +77,9 @@ describe.each(BACKENDS)('GET /api/v1/iocs paging and totals on %s', (backend) =>
   }
 
   it('counts a large total again once it is older than its time to live, once, off the request path', async () => {
-    const ran: string[] = [];
-    const db: Db = {
-      ...store.db,
-      query: (sql, params) => {
-        ran.push(sql);
-        return store.db.query(sql, params);
-      },
-    };
-    const full = () => ran.filter((sql) => /count\(\*\)/.test(sql) && !sql.includes('as capped')).length;
-    const totals = createListTotals(db, { exactUpTo: EXACT_UP_TO, ttlMs: 100 });
+    const own = instrument(store.db);
+    const full = () => own.state.statements.filter((s) => isFullCount(s.sql)).length;
+    const totals = createListTotals(own.db, { exactUpTo: EXACT_UP_TO, ttlMs: 100 });
     const filters = { since: new Date(0) };
     expect((await totals.count(filters, false)).exact).toBe(false); // the capped figure; the full count starts
     let counted = await totals.count(filters, false);

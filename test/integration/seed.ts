@@ -233,7 +233,8 @@ export async function seedStore(db: Db): Promise<Seeded> {
 // --- a database that can be watched and made to fail ----------------------------------------
 
 /**
- * A Db that counts its queries, records its statements (not a transaction's) and can be made to fail, to show what a request touches:
+ * A Db that counts its queries, records the statements it runs itself and in bounded transactions
+ * (not in transactions or sessions), and can be made to fail, to show what a request touches:
  * `okBeforeFailing` more queries succeed, then every one fails (Infinity: none fails).
  */
 export function instrument(db: Db) {
