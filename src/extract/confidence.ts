@@ -12,6 +12,8 @@ export interface Evidence {
   layout: 'table' | 'list' | 'line' | 'prose';
   section: SectionClass;
   benignSection: boolean;
+  /** A table's caption or column, or the sentence that leads into a list, says these are indicators. */
+  iocContext: boolean;
   positiveKeyword?: string;
   negativeKeyword?: string;
   wildcard: boolean;
@@ -35,6 +37,7 @@ export const WEIGHTS = {
 const HIGH = 3;
 const MEDIUM = 1;
 const HASHES: ReadonlySet<IocType> = new Set(['md5', 'sha1', 'sha256', 'sha512']);
+const CITED_TYPES: ReadonlySet<IocType> = new Set(['url', 'email']);
 const NEGATIVE_SECTIONS: ReadonlySet<SectionClass> = new Set(['reference', 'contact', 'mitigation']);
 
 export interface Scored {
@@ -50,9 +53,17 @@ export function scoreEvidence(evidence: Evidence): Scored {
     score += WEIGHTS.defanged;
     reasons.push('defanged');
   }
-  if (evidence.section === 'ioc') {
+  // A link or an address written plainly in a sentence is cited, even under an IOC heading,
+  // unless the sentence accuses it.
+  const cited = CITED_TYPES.has(evidence.type) && evidence.layout === 'prose' && !evidence.defanged && evidence.positiveKeyword === undefined;
+  if (cited) {
+    reasons.push('cited');
+  } else if (evidence.section === 'ioc') {
     score += WEIGHTS.iocSection;
     reasons.push('ioc_section');
+  } else if (evidence.iocContext) {
+    score += WEIGHTS.iocSection;
+    reasons.push('ioc_context');
   } else if (NEGATIVE_SECTIONS.has(evidence.section)) {
     score += WEIGHTS.otherSection;
     reasons.push(`section:${evidence.section}`);
@@ -60,7 +71,10 @@ export function scoreEvidence(evidence: Evidence): Scored {
   if (evidence.layout === 'table') reasons.push('ioc_table');
   else if (evidence.layout === 'list' || evidence.layout === 'line') reasons.push('ioc_list');
   else reasons.push('prose');
-  if (evidence.layout !== 'prose') score += WEIGHTS.tableOrList;
+  // A table or a list is evidence only of what something else calls an indicator: a table of
+  // well-known sites or a list of tools is laid out the same way.
+  const accused = evidence.defanged || evidence.section === 'ioc' || evidence.iocContext || evidence.positiveKeyword !== undefined;
+  if (evidence.layout !== 'prose' && accused) score += WEIGHTS.tableOrList;
   if (HASHES.has(evidence.type)) {
     score += WEIGHTS.hash;
     reasons.push('hash');

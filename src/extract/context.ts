@@ -3,9 +3,19 @@ export const MAX_CONTEXT_LENGTH = 300;
 /** How far a sentence boundary is looked for on each side; also what bounds the cost per value. */
 const SCAN_LIMIT = 200;
 
+/** A line of prose (several words, no closing punctuation) that the next line carries on in lower case. */
+const WRAPPED_LINE_END = /(?:\S+ ){4}[^\n]*[\p{L}\p{N},`'")]$/u;
+const WRAPPED_LINE_START = /^[\p{Ll}(`'"]/u;
+
+/** Hard-wrapped prose (plain-text articles) keeps its sentences across lines; a list of values does not. */
+function isWrap(text: string, index: number): boolean {
+  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
+  return WRAPPED_LINE_END.test(text.slice(Math.max(lineStart, index - 120), index)) && WRAPPED_LINE_START.test(text.slice(index + 1, index + 2));
+}
+
 function isBoundary(text: string, index: number): boolean {
   const character = text[index];
-  if (character === '\n') return true;
+  if (character === '\n') return !isWrap(text, index);
   if (character !== '.' && character !== '!' && character !== '?') return false;
   const next = text[index + 1];
   return next === undefined || next === ' ' || next === '\n';
@@ -43,21 +53,26 @@ export function clip(text: string): string {
 
 /** Words near a value that say it is an indicator. */
 const POSITIVE =
-  /\b(?:c2|c&c|command[- ]and[- ]control|callbacks?|beacon(?:s|ed|ing)?|exfiltrat\w*|malicious|malware|payloads?|droppers?|loaders?|downloaders?|backdoors?|implants?|phishing|attackers?|threat actors?|actor-controlled|attacker-controlled|iocs?|indicators?|sha-?256|sha-?1|md5|hash(?:es)?|ransomware|botnets?|stagers?|contacted|connects? to|connected to|resolv(?:es|ed) to|hosted (?:on|at)|downloaded from|communicat\w* with|sinkhol\w*)\b/i;
+  /\b(?:c2|c&c|command[- ]and[- ]control|callbacks?|beacon(?:s|ed|ing)?|exfiltrat\w*|malicious|malware|payloads?|droppers?|loaders?|downloaders?|backdoors?|implants?|phishing|lures?|attackers?|threat actors?|actor-controlled|attacker-controlled|iocs?|indicators?|sha-?256|sha-?1|md5|hash(?:es)?|ransomware|botnets?|stagers?|contacted|connects? to|connected to|resolv(?:es|ed) to|hosted (?:on|at)|downloaded from|communicat\w* with|sinkhol\w*)\b/i;
 
 /** Words that say it is not: an example, a benign thing, an address to write to, a page to read. */
 const NEGATIVE =
-  /\be\.g\.|\b(?:for example|for instance|an example|benign|legitimate|contact(?:ing)?|report (?:it |them |incidents? |activity )?to|reporting system|visit|published by|learn more|for more information|more information (?:is|can be)|available (?:at|from)|see (?:the )?(?:advisory|guide|blog|page|website|article|report)|press (?:desk|inquiries)|media (?:inquiries|relations))\b/i;
+  /\be\.g\.|\b(?:for example|for instance|an example|benign|legitimate|contact(?:ing)?|reach out|report (?:it |them |incidents? |activity )?to|reporting system|visit|read (?:it|more|the|our)|published by|learn more|for more information|more information (?:is|can be)|available (?:at|from)|see (?:the )?(?:advisory|guide|blog|page|website|article|report)|press (?:desk|inquiries)|media (?:inquiries|relations))\b/i;
 
 export interface Signals {
   positive?: string;
   negative?: string;
 }
 
+/** `domains that imitate legitimate services`: the word "legitimate" here accuses, it does not acquit. */
+const IMITATION = /\b(?:imitat\w*|mimic\w*|masquerad\w*|impersonat\w*|spoof\w*|pos(?:e|es|ed|ing) as|disguis\w*|typosquat\w*|look-?alike|lookalike|resembl\w*|appear(?:s|ed|ing)? to be|made to look like|fake)\b[^.;]{0,60}?\blegitimate\b/i;
+
 /** The first positive and the first negative keyword of a sentence. */
 export function keywordSignals(sentence: string): Signals {
-  const positive = POSITIVE.exec(sentence)?.[0]?.toLowerCase();
-  const negative = NEGATIVE.exec(sentence)?.[0]?.toLowerCase();
+  const imitation = IMITATION.exec(sentence);
+  const read = imitation === null ? sentence : sentence.replace(imitation[0], ' ');
+  const positive = imitation === null ? POSITIVE.exec(sentence)?.[0]?.toLowerCase() : 'imitates legitimate';
+  const negative = NEGATIVE.exec(read)?.[0]?.toLowerCase();
   const signals: Signals = {};
   if (positive !== undefined) signals.positive = positive;
   if (negative !== undefined) signals.negative = negative;

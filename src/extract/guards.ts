@@ -1,6 +1,7 @@
 // Strings that look like IOCs and are not (spec: user needs #9, idea 13). Each guard returns
 // the reason a candidate is dropped, or undefined. They look only at the candidate and a few
 // characters around it, so each costs O(1).
+import type { TableContext } from './types.js';
 
 /**
  * Top-level domains that are also common file extensions. A value ending in one of these that
@@ -67,6 +68,12 @@ export function fileNameReason(host: string, sentence: string, defanged: boolean
 /** Why a domain-shaped value is part of an anti-virus detection name, or undefined. */
 export function avNameReason(text: string, start: number, end: number, value: string): string | undefined {
   if (AV_SUFFIX.test(text.slice(end, end + 10))) return 'av_name';
+  // `PowerShell/Pterodo.GA`, `MSIL/Agent.ET`: a word and a slash before the name (a host is never
+  // written after one: a URL's host comes after `//`, and a URL's path holds no host).
+  if (text[start - 1] === '/' && /[A-Za-z0-9]$/.test(text.slice(Math.max(0, start - 2), start - 1))) return 'av_name';
+  // `Pterodo.GA`: a variant suffix in capitals after a name in mixed case.
+  const tld = value.slice(value.lastIndexOf('.') + 1);
+  if (/^[A-Z]{2,}$/.test(tld) && /\p{Ll}/u.test(value)) return 'av_name';
   const before = text.slice(Math.max(0, start - 24), start);
   const prefix = AV_PREFIX_WORD.exec(before)?.[1]?.toLowerCase();
   if (prefix !== undefined && AV_PREFIXES.has(prefix)) return 'av_name';
@@ -102,4 +109,80 @@ export function capitalizedNameReason(written: string, defanged: boolean): strin
 /** `*.evil.com`: a pattern for a family of hosts (a blocking rule), not one indicator. */
 export function isWildcard(text: string, start: number): boolean {
   return text[start - 1] === '.' && text[start - 2] === '*';
+}
+
+/**
+ * Hash-shaped values that fingerprint something other than a file: TLS clients and servers
+ * (JA3, JA3S, JA4), import tables (imphash), certificates (thumbprint, serial), GUIDs. Read from
+ * the label just before the value on its line, or the value's table column and row.
+ */
+const NOT_A_FILE_HASH =
+  /\b(?:ja3s?|ja4[sxh]?|jarm|imphash(?:es)?|import ?hash(?:es)?|pehash|rich ?header|authentihash|thumbprints?|fingerprints?|serial(?: ?numbers?)?|ssdeep|tlsh|certificates?|cert|guids?|uuids?|clsids?|mutex(?:es)?|tls)\b/i;
+const NOT_A_FILE_HASH_ALL = new RegExp(NOT_A_FILE_HASH.source, 'gi');
+const LABEL_WINDOW = 40;
+
+export function notAFileHashReason(text: string, start: number, table: TableContext | undefined): string | undefined {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const label = text.slice(Math.max(lineStart, start - LABEL_WINDOW), start);
+  // The label must lead straight to the value: `JA3: 6734…`, `imphash 1f2e…`, not a name further back.
+  const leading = /([\p{L}\p{N} ()-]+)[\s:=(|-]*$/u.exec(label)?.[1] ?? '';
+  // The label nearest the value names it: `TLS client JA3:` is a JA3.
+  const found = lastMatch(leading) ?? lastMatch(table?.column ?? '') ?? lastMatch(table?.row ?? '');
+  return found === undefined ? undefined : `not_a_file_hash:${found.toLowerCase()}`;
+}
+
+function lastMatch(label: string): string | undefined {
+  let last: string | undefined;
+  for (const match of label.matchAll(NOT_A_FILE_HASH_ALL)) last = match[0];
+  return last;
+}
+
+/** `CN=www.microsoft.com`, `emailAddress=…`, `Issuer: …`: a certificate's fields, faked at will, are not indicators. */
+const CERTIFICATE_FIELD = /(?:\b(?:CN|OU|O|L|ST|C|E|DC|emailAddress|commonName|organizationName)\s*=\s*"?|\b(?:subject|issuer)(?: name| dn)?\s*[:=]\s*(?:[^\n]{0,80}[,/]\s*)?)$/i;
+
+export function certificateFieldReason(text: string, start: number): string | undefined {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  return CERTIFICATE_FIELD.test(text.slice(Math.max(lineStart, start - 120), start)) ? 'certificate_field' : undefined;
+}
+
+/** `xxx.xxx.xxx.xxx`, `XX.XX.XX.XX`: a template's placeholder, however the labels parse. */
+const PLACEHOLDER_LABEL = /^(?:x+|\*+|n+)$/i;
+
+export function placeholderReason(host: string): string | undefined {
+  const labels = host.split('.');
+  return labels.length >= 2 && labels.every((label) => PLACEHOLDER_LABEL.test(label)) ? 'placeholder' : undefined;
+}
+
+/**
+ * Top-level domains that are words code and queries use: `f.read`, `subprocess.call`,
+ * `sam.save`, `process.name`, `url.domain`. Undefanged, such a value is code or a field name.
+ */
+const CODE_WORD_TLDS: ReadonlySet<string> = new Set(['read', 'call', 'save', 'name', 'run', 'open', 'new', 'map', 'data', 'show', 'get', 'domain', 'select']);
+
+/** Why a domain-shaped value is code (a call, a field, a method), or undefined. */
+export function codeReason(text: string, end: number, value: string, defanged: boolean): string | undefined {
+  if (defanged) return undefined;
+  if (text[end] === '(') return 'code';
+  const tld = value.slice(value.lastIndexOf('.') + 1).toLowerCase();
+  return CODE_WORD_TLDS.has(tld) ? `code:.${tld}` : undefined;
+}
+
+/** A table column of file names: a `name.cr` there is a file, whatever its suffix. */
+const FILE_COLUMN = /\b(?:file ?names?|files?|paths?|process(?:es)?|executables?|modules?|dlls?|binar(?:y|ies)|attachments?|artifacts?)\b/i;
+const HOST_COLUMN = /\b(?:domains?|hosts?|hostnames?|urls?|c2|servers?|address(?:es)?|ips?|network)\b/i;
+
+export function fileColumnReason(table: TableContext | undefined, defanged: boolean): string | undefined {
+  const column = table?.column;
+  if (defanged || column === undefined) return undefined;
+  return FILE_COLUMN.test(column) && !HOST_COLUMN.test(column) ? 'file_name:column' : undefined;
+}
+
+/** A table column or row about versions: `Fixed version`, `Affected releases`, `Firmware`. */
+const VERSION_COLUMN = /\b(?:versions?|releases?|builds?|firmware|patch(?:es|ed)?|fixed|updates?|upgrade|affected)\b/i;
+const ADDRESS_COLUMN = /\b(?:ip|ips|ipv4|address(?:es)?|hosts?|servers?|c2|indicators?|iocs?)\b/i;
+
+/** Whether a table cell's column or row says it holds versions (and nothing says addresses). */
+export function versionColumn(table: TableContext | undefined): boolean {
+  if (table === undefined || ADDRESS_COLUMN.test(table.column ?? '')) return false;
+  return VERSION_COLUMN.test(table.column ?? '') || VERSION_COLUMN.test(table.row ?? '');
 }

@@ -7,7 +7,7 @@
 // stack here is pushed and popped at its end, and a closing tag looks at most MAX_CLOSE_SEARCH
 // entries down, so every tag costs O(1).
 import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
-import type { Block, BlockKind } from './types.js';
+import type { Block, BlockKind, TableContext } from './types.js';
 
 /** How far down the stack an end tag looks for its element; beyond that the stray end tag is ignored. */
 const MAX_CLOSE_SEARCH = 64;
@@ -79,8 +79,22 @@ const WHITESPACE_RUN = /[\s\u00A0]+/g;
 const COLLAPSIBLE = /[^\S ]|\s\s/;
 const NOT_SPACE = /\S/;
 
+/** An open table: what a cell's context is made of (its caption, its column's header, its row's first cell). */
+interface TableState {
+  /** The depth of the <table> element in the stack. */
+  depth: number;
+  caption: string | undefined;
+  headers: string[];
+  /** Index of the current cell in its row; -1 before the row's first cell. */
+  column: number;
+  rowLabel: string | undefined;
+}
+
+const MAX_CONTEXT_PART = 120;
+
 class BlockCollector {
   readonly blocks: Block[] = [];
+  private readonly tables: TableState[] = [];
   // The open elements, as parallel arrays (no object an element: 100k nested <div> are common
   // enough in broken pages, and a deep stack must cost little).
   private readonly names: string[] = [];
@@ -128,11 +142,40 @@ class BlockCollector {
     const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : (line.includes('  ') ? line.replace(/ {2,}/g, ' ') : line).trim()));
     const text = (kind === 'code' ? lines : lines.filter((line) => line !== '')).join('\n').trim();
     if (text === '') return;
+    const table = this.tables[this.tables.length - 1];
+    if (table !== undefined && this.inside('caption', table.depth)) table.caption = text.slice(0, MAX_CONTEXT_PART);
     if (kind === 'paragraph' && allBold && text.length <= MAX_BOLD_HEADING_LENGTH && !text.includes('\n')) {
       this.blocks.push({ kind: 'heading', text });
       return;
     }
-    this.blocks.push(level === undefined ? { kind, text } : { kind, text, level });
+    const block: Block = level === undefined ? { kind, text } : { kind, text, level };
+    if (kind === 'table_cell' && table !== undefined) block.table = this.cellContext(table, text);
+    this.blocks.push(block);
+  }
+
+  /** Whether an element of this name is open above `depth` (the innermost table's). */
+  private inside(name: string, depth: number): boolean {
+    for (let i = this.names.length - 1; i > depth; i--) if (this.names[i] === name) return true;
+    return false;
+  }
+
+  /** A header cell names its column; a body cell gets the caption, its column's header and its row's label. */
+  private cellContext(table: TableState, text: string): TableContext {
+    const column = Math.max(0, table.column);
+    const short = text.slice(0, MAX_CONTEXT_PART);
+    const context: TableContext = {};
+    if (table.caption !== undefined) context.caption = table.caption;
+    if (column === 0 && table.rowLabel === undefined) table.rowLabel = short;
+    if (this.inside('th', table.depth) || this.inside('thead', table.depth)) {
+      // A header names its column; one that leads a row of data cells also names the row.
+      table.headers[column] = short;
+      context.header = true;
+      return context;
+    }
+    const header = table.headers[column];
+    if (header !== undefined) context.column = header;
+    if (column > 0 && table.rowLabel !== undefined) context.row = table.rowLabel;
+    return context;
   }
 
   open(name: string): void {
@@ -144,6 +187,7 @@ class BlockCollector {
     if (tag.implied !== undefined) this.closeImplied(tag.implied.closes, tag.implied.stopAt);
     const depth = this.names.length;
     if (tag.hidden) this.hiddenDepth++;
+    this.openTablePart(name, depth);
     this.openCount.set(name, (this.openCount.get(name) ?? 0) + 1);
     this.names.push(name);
     this.kinds.push(tag.kind ?? this.kinds[depth - 1] ?? 'paragraph');
@@ -165,9 +209,27 @@ class BlockCollector {
     }
   }
 
+  /** Keeps the innermost table's position: a new table, a new row, the next cell. */
+  private openTablePart(name: string, depth: number): void {
+    if (name === 'table') {
+      this.tables.push({ depth, caption: undefined, headers: [], column: -1, rowLabel: undefined });
+      return;
+    }
+    const table = this.tables[this.tables.length - 1];
+    if (table === undefined) return;
+    if (name === 'tr') {
+      table.column = -1;
+      table.rowLabel = undefined;
+    } else if (name === 'td' || name === 'th') {
+      table.column++;
+    }
+  }
+
   private pop(): void {
     const name = this.names.pop();
     if (name === undefined) return;
+    const table = this.tables[this.tables.length - 1];
+    if (name === 'table' && table !== undefined && table.depth === this.names.length) this.tables.pop();
     this.kinds.pop();
     this.levels.pop();
     if (this.hiddens.pop()) this.hiddenDepth--;

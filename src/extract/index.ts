@@ -20,16 +20,29 @@ import { findCveIds, findTechniqueIds, type IdMatch } from './attack-and-cve.js'
 import { findCandidates, type Candidate } from './candidates.js';
 import { isBetter, scoreEvidence, type Evidence, type Scored } from './confidence.js';
 import { clip, contextSentence, keywordSignals, sentenceSpan } from './context.js';
-import { avNameReason, capitalizedNameReason, fileNameReason, isWildcard, versionReason } from './guards.js';
+import {
+  avNameReason,
+  capitalizedNameReason,
+  certificateFieldReason,
+  codeReason,
+  fileColumnReason,
+  fileNameReason,
+  isWildcard,
+  notAFileHashReason,
+  placeholderReason,
+  versionColumn,
+  versionReason,
+} from './guards.js';
 import { htmlToBlocks } from './html-to-text.js';
 import { findIndustries, speaksOfTargeting, type IndustryText } from './industries.js';
 import { isHtml } from './is-html.js';
-import { enterHeading, initialSectionState, type SectionState } from './sections.js';
+import { classifyHeading, enterHeading, initialSectionState, type SectionState } from './sections.js';
 import { findTags } from './tags.js';
 import { textToBlocks } from './text-blocks.js';
-import type { Block, ExtractedIoc, Extraction, ExtractOptions } from './types.js';
+import { joinWrappedValues } from './wrapped.js';
+import type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, TableContext } from './types.js';
 
-export type { Block, ExtractedIoc, Extraction, ExtractOptions } from './types.js';
+export type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue } from './types.js';
 export { blocksToText, htmlToBlocks } from './html-to-text.js';
 export { isHtml, looksLikeHtml } from './is-html.js';
 export { textToBlocks } from './text-blocks.js';
@@ -121,20 +134,69 @@ function isLeading(before: string): boolean {
   return LEADING_NOISE.test(withoutWildcard) || SHORT_LABEL.test(withoutWildcard);
 }
 
+/** Types an article cites rather than accuses: a link, a site's name, a contact address. */
+const REFERENCE_TYPES: ReadonlySet<IocType> = new Set(['url', 'domain', 'email']);
+
+const VICTIM_BEFORE = /\b(?:target(?:s|ed|ing)|against|breach(?:ed|ing)? of|impersonat(?:es|ed|ing)|spoof(?:s|ed|ing)|customers of|users of)\s+(?:the\s+)?$/i;
+
+/** Words of a caption or column that say a table lists indicators. */
+const IOC_COLUMN = /\b(?:indicators?|iocs?|malicious|c2|c&c|command[- ]and[- ]control)\b/i;
+
+/** What a table's caption and column say of its cells: indicators, benign values, or nothing. */
+function tableClass(table: TableContext | undefined): 'ioc' | 'benign' | undefined {
+  if (table === undefined) return undefined;
+  const caption = table.caption === undefined ? undefined : classifyHeading(table.caption);
+  if (caption === 'benign' || (table.column !== undefined && classifyHeading(table.column) === 'benign')) return 'benign';
+  if (caption === 'ioc' || IOC_COLUMN.test(table.column ?? '')) return 'ioc';
+  return undefined;
+}
+
+/** `The actors used the following C2 domains:`: a lead-in that makes the list after it indicators. */
+function introducesIocs(text: string): boolean {
+  const tail = text.slice(-300).trimEnd();
+  if (!tail.endsWith(':')) return false;
+  const signals = keywordSignals(tail.slice(tail.lastIndexOf('.', tail.length - 2) + 1));
+  return signals.positive !== undefined && signals.negative === undefined;
+}
+
+/** The end of the first line of a block that leads into the lines after it, or -1. */
+function introLineEnd(text: string): number {
+  for (let end = text.indexOf(':\n'); end !== -1; end = text.indexOf(':\n', end + 2)) {
+    const lineStart = text.lastIndexOf('\n', end - 1) + 1;
+    if (end - lineStart <= 300 && introducesIocs(text.slice(lineStart, end + 1))) return end;
+  }
+  return -1;
+}
+
+/** The first piece of evidence against a value that was not put forward. */
+function heldReason(evidence: Evidence): string {
+  if (evidence.warning !== undefined) return `warninglist:${evidence.warning}`;
+  if (evidence.benignSection) return 'benign_section';
+  if (evidence.section === 'reference' || evidence.section === 'contact' || evidence.section === 'mitigation') return `section:${evidence.section}`;
+  if (evidence.negativeKeyword !== undefined) return `negative_keyword:${evidence.negativeKeyword}`;
+  if (evidence.wildcard) return 'wildcard';
+  return 'no_evidence';
+}
+
 /** Reads the document block by block, keeping the best occurrence of each value. */
 class Reader {
   readonly found = new Map<string, Found>();
   readonly ids = new Map<string, { type: 'cve' | 'mitre_attack'; value: string; context: string; mentions: number; listed: boolean }>();
+  /** Values not put forward, by key: the article's references and what the guards and lists hold back. */
+  readonly held = new Map<string, { value: HeldValue; reference: boolean }>();
   readonly industryTexts: IndustryText[] = [];
   readonly tagTexts: string[] = [];
   private state: SectionState = initialSectionState();
   private introTargets = false;
+  /** The paragraph before said that what follows are indicators (`…used the following C2 servers:`). */
+  private introIocs = false;
   private readonly parsed = new Map<string, ParseResult>();
   private readonly warnings = new Map<string, string | undefined>();
 
   constructor(private readonly article: ArticleSite) {}
 
-  read(block: Block): void {
+  read(written: Block): void {
+    const block = written.kind === 'table_cell' ? { ...written, text: joinWrappedValues(written.text) } : written;
     if (block.kind === 'heading') {
       this.state = enterHeading(this.state, block.text, block.level);
       this.introTargets = false;
@@ -148,9 +210,12 @@ class Reader {
       const tail = block.text.slice(-300);
       this.introTargets = tail.trimEnd().endsWith(':') && speaksOfTargeting(tail);
     }
+    if (block.kind === 'paragraph' || block.kind === 'heading') this.introIocs = introducesIocs(block.text);
     const refanged = refangWithMap(block.text);
     const lines = new Lines(refanged.text);
-    for (const candidate of findCandidates(refanged.text)) this.readCandidate(block, refanged, lines, candidate);
+    // `The payload servers:` on a line of its own leads the lines after it, in the same block.
+    const introEnd = block.kind === 'paragraph' || block.kind === 'code' ? introLineEnd(refanged.text) : -1;
+    for (const candidate of findCandidates(refanged.text)) this.readCandidate(block, refanged, lines, candidate, introEnd);
     this.readIds(block, refanged, 'cve', findCveIds(refanged.text));
     this.readIds(block, refanged, 'mitre_attack', findTechniqueIds(refanged.text));
   }
@@ -171,7 +236,7 @@ class Reader {
     return this.warnings.get(key);
   }
 
-  private readCandidate(block: Block, refanged: RefangedText, lines: Lines, candidate: Candidate): void {
+  private readCandidate(block: Block, refanged: RefangedText, lines: Lines, candidate: Candidate, introEnd: number): void {
     const text = refanged.text;
     const { start, end, type } = candidate;
     const result = this.parse(type, candidate.value);
@@ -181,23 +246,34 @@ class Reader {
     const defanged = refanged.isDefanged(start, end);
     const [sentenceStart, sentenceEnd] = sentenceSpan(text, start, end);
     const around = `${text.slice(sentenceStart, start)} ${text.slice(end, sentenceEnd)}`;
-    if (type === 'domain' && this.notAHost(text, candidate, around, defanged) !== undefined) return;
-    if (type === 'ipv4' && versionReason(text, start, end, defanged) !== undefined) return;
-    if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return;
+    const context = (): string => this.context(block, refanged, start, end, layout);
+    const guard = this.guard(ioc.type, ioc.normalized, text, candidate, around, defanged, block);
+    if (guard !== undefined) return this.hold(ioc, guard, context, false);
+    if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return this.hold(ioc, 'own_site', context, true);
+    // `[released patches](https://…)`: a Markdown link's target is a page the article cites.
+    if (type === 'url' && !defanged && text.slice(start - 2, start) === '](') return this.hold(ioc, 'link', context, true);
+    // `a phishing campaign targeting crates.io users`: the target is the victim, not the actor.
+    if (!defanged && VICTIM_BEFORE.test(text.slice(Math.max(0, start - 40), start))) return this.hold(ioc, 'victim', context, REFERENCE_TYPES.has(ioc.type));
     const signals = keywordSignals(around);
     const warning = this.warning(ioc.type, ioc.normalized);
+    const table = tableClass(block.table);
     const evidence: Evidence = {
       type: ioc.type,
       defanged,
       layout,
       section: this.state.section,
-      benignSection: this.state.benign,
+      benignSection: this.state.benign || table === 'benign',
+      iocContext: table === 'ioc' || (layout !== 'prose' && (this.introIocs || (introEnd !== -1 && start > introEnd))),
       wildcard: type === 'domain' && isWildcard(text, start),
     };
     if (signals.positive !== undefined) evidence.positiveKeyword = signals.positive;
     if (signals.negative !== undefined) evidence.negativeKeyword = signals.negative;
     if (warning !== undefined) evidence.warning = warning;
     const scored = scoreEvidence(evidence);
+    if (scored.confidence === 'low') {
+      // A link, a name or an address the article cites is one of its references; an address or a hash is held back.
+      return this.hold(ioc, heldReason(evidence), context, REFERENCE_TYPES.has(ioc.type));
+    }
     const key = `${ioc.type}\u0000${ioc.normalized}`;
     const previous = this.found.get(key);
     if (previous !== undefined && !isBetter(scored, previous.scored)) return;
@@ -206,11 +282,56 @@ class Reader {
       value: ioc.value,
       normalized: ioc.normalized,
       confidence: scored.confidence,
-      context: this.context(block, refanged, start, end, layout),
+      context: context(),
       reasons: scored.reasons,
     };
-    if (warning !== undefined) extracted.suppressedReason = warning;
     this.found.set(key, { ioc: extracted, scored });
+  }
+
+  /** Keeps the first occurrence of a value that is not put forward, with the reason. */
+  private hold(ioc: { type: IocType; value: string; normalized: string }, reason: string, context: () => string, reference: boolean): void {
+    const key = `${ioc.type}\u0000${ioc.normalized}`;
+    if (this.held.has(key)) return;
+    this.held.set(key, { value: { type: ioc.type, value: ioc.value, normalized: ioc.normalized, reason, context: context() }, reference });
+  }
+
+  /** Why an IOC-shaped string is something else: a file name, a version, code, a placeholder, a certificate's field, a fingerprint. */
+  private guard(
+    type: IocType,
+    normalized: string,
+    text: string,
+    candidate: Candidate,
+    around: string,
+    defanged: boolean,
+    block: Block,
+  ): string | undefined {
+    const { start, end } = candidate;
+    const table = block.table;
+    switch (type) {
+      case 'domain':
+        return (
+          this.notAHost(text, candidate, around, defanged) ??
+          fileColumnReason(table, defanged) ??
+          placeholderReason(normalized) ??
+          certificateFieldReason(text, start)
+        );
+      case 'url':
+        return placeholderReason(hostOf('url', normalized) ?? '') ?? certificateFieldReason(text, start);
+      case 'email':
+        return certificateFieldReason(text, start);
+      case 'ipv4':
+        if (defanged) return undefined;
+        // `3.2.10.0 Use of weak hash` heads a numbered section; `14.1.4.4` sits in a version column.
+        if (block.kind === 'heading') return 'section_number';
+        return versionReason(text, start, end, defanged) ?? (versionColumn(table) ? 'version_number' : undefined);
+      case 'md5':
+      case 'sha1':
+      case 'sha256':
+      case 'sha512':
+        return notAFileHashReason(text, start, table);
+      default:
+        return undefined;
+    }
   }
 
   /** Why a domain-shaped string is something else: a file name, an AV detection name, a product name. */
@@ -218,7 +339,8 @@ class Reader {
     return (
       fileNameReason(candidate.value, around, defanged) ??
       avNameReason(text, candidate.start, candidate.end, candidate.value) ??
-      capitalizedNameReason(candidate.value, defanged)
+      capitalizedNameReason(candidate.value, defanged) ??
+      codeReason(text, candidate.end, candidate.value, defanged)
     );
   }
 
@@ -273,8 +395,11 @@ export function extractIocs(input: string, options: ExtractOptions = {}): Extrac
   const reader = new Reader(articleSite(options.articleUrl));
   for (const block of blocks) reader.read(block);
   const ids = idIocs(reader);
+  const held = [...reader.held].filter(([key]) => !reader.found.has(key)).map(([, entry]) => entry);
   return {
     iocs: [...[...reader.found.values()].map((found) => found.ioc), ...ids],
+    references: held.filter((entry) => entry.reference).map((entry) => entry.value),
+    suppressed: held.filter((entry) => !entry.reference).map((entry) => entry.value),
     techniques: ids.filter((ioc) => ioc.type === 'mitre_attack').map((ioc) => ioc.value).sort(),
     cves: ids.filter((ioc) => ioc.type === 'cve').map((ioc) => ioc.value).sort(),
     industries: findIndustries(reader.industryTexts, options.title),

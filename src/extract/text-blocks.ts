@@ -3,7 +3,10 @@
 //   cell may span lines, and a lone `|` line closes the paragraph before it); a line that also
 //   starts with `|` is a Markdown table row, one cell per column;
 // - `- `, `* `, `• ` or `1. ` starts a list item;
-// - a short line standing alone between blank lines, without closing punctuation, is a heading;
+// - a short line standing alone between blank lines, without closing punctuation, is a heading,
+//   and so is a Markdown (`## Network`) or AsciiDoc (`=== Network`) heading line, with its rank;
+// - an AsciiDoc table row (`|a |b`) gives one cell a column; its `|===` rules, attribute lines
+//   (`[options="header"]`) and Markdown code fences are separators;
 // - everything else is a paragraph (its lines kept, so one value a line still shows as a list).
 import type { Block } from './types.js';
 
@@ -32,6 +35,21 @@ function markdownRow(line: string): string[] | undefined {
   return cells.filter((cell) => cell !== '' && !MARKDOWN_SEPARATOR.test(cell));
 }
 
+/** `## Indicators`, `=== Network IOCs`: a heading whose marks give its rank. */
+const MARKUP_HEADING = /^(#{1,6}|={1,6})\s+(\S.{0,200}?)(?:\s+[#=]+)?$/;
+/** Lines that only delimit: AsciiDoc table rules and attribute lists, Markdown code fences. */
+const DELIMITER = /^(?:\|={3,}|\[[a-z%#.][^\]]{0,100}\]|`{3,}[\w-]*|~{3,})$/i;
+
+/** `|a |b |c`: an AsciiDoc table row (it starts with a bar and does not end with one). */
+function asciidocRow(line: string): string[] | undefined {
+  if (!line.startsWith('|') || line.endsWith('|') || line.startsWith('|=')) return undefined;
+  return line
+    .slice(1)
+    .split('|')
+    .map((cell) => cell.trim())
+    .filter((cell) => cell !== '');
+}
+
 /** What headings do not hold: a URL, a defanged value, an address. */
 const NOT_IN_HEADING = /:\/\/|\[\.\]|@|\[@\]/;
 
@@ -44,8 +62,14 @@ function isHeadingLine(line: string): boolean {
 }
 
 /** Splits plain text into blocks. One pass over the lines; a paragraph waits for the next non-blank line to know whether a lone `|` makes it a table cell. */
+/** A header row names columns: short labels, none of them IOC-shaped (no dot, digit run or colon). */
+const HEADER_CELL = /^[\p{L}][\p{L}\p{N} ()/&#'-]{0,40}$/u;
+
 export function textToBlocks(text: string): Block[] {
   const blocks: Block[] = [];
+  /** The current table's column headers (undefined outside a table, or a table without a header row). */
+  let headers: string[] | undefined;
+  let inTable = false;
   let paragraph: string[] = [];
   /** Lines of a paragraph that ended at a blank line, not yet emitted. */
   let held: string[] = [];
@@ -74,15 +98,46 @@ export function textToBlocks(text: string): Block[] {
       }
       continue;
     }
-    const row = markdownRow(line);
+    if (DELIMITER.test(line)) {
+      emitParagraph(held);
+      held = [];
+      emitParagraph(paragraph);
+      paragraph = [];
+      continue;
+    }
+    const heading = MARKUP_HEADING.exec(line);
+    if (heading !== null) {
+      emitParagraph(held);
+      held = [];
+      emitParagraph(paragraph);
+      paragraph = [];
+      blocks.push({ kind: 'heading', text: heading[2] as string, level: (heading[1] as string).length });
+      continue;
+    }
+    const row = markdownRow(line) ?? asciidocRow(line);
     if (row !== undefined) {
       emitParagraph(held);
       held = [];
       if (paragraph.length > 0) emitParagraph(paragraph);
       paragraph = [];
-      for (const cell of row) emitCell([cell]);
+      if (!inTable) {
+        inTable = true;
+        headers = row.length > 1 && row.every((cell) => HEADER_CELL.test(cell)) ? row : undefined;
+        if (headers !== undefined) {
+          for (const cell of row) blocks.push({ kind: 'table_cell', text: cell, table: { header: true } });
+          continue;
+        }
+      }
+      row.forEach((cell, column) => {
+        if (cell === '') return;
+        const table: Block['table'] = {};
+        if (headers?.[column] !== undefined) table.column = headers[column];
+        if (column > 0) table.row = row[0];
+        blocks.push({ kind: 'table_cell', text: cell, table });
+      });
       continue;
     }
+    inTable = false;
     const content = cellContent(line);
     if (content !== undefined) {
       if (content === '' && paragraph.length === 0) {

@@ -15,12 +15,25 @@ export interface ExtractedIoc {
   context: string;
   /** The evidence, e.g. `defanged`, `ioc_table`, `ioc_list`, `prose`, `near_keyword`, `warninglist:<why>`. */
   reasons: ReasonCode[];
-  /** Set when the value is on a warning list (benign or reserved): it is never high confidence. */
-  suppressedReason?: string;
+}
+
+/** A value of the article that is not one of its IOCs, and why. */
+export interface HeldValue {
+  type: IocType;
+  value: string;
+  normalized: string;
+  /** `own_site`, `section:reference`, `negative_keyword:<word>`, `warninglist:<why>`, `version_number`, `no_evidence`, … */
+  reason: string;
+  context: string;
 }
 
 export interface Extraction {
+  /** The article's indicators: what becomes IOC records. */
   iocs: ExtractedIoc[];
+  /** What the article cites rather than accuses: links, sites it names, contact addresses (kept with the article). */
+  references: HeldValue[];
+  /** IOC-shaped values held back: on a warning list, file names, versions, code, placeholders, fingerprints. */
+  suppressed: HeldValue[];
   /** ATT&CK technique ids known to the technique table, upper case, sorted. */
   techniques: string[];
   /** CVE ids, upper case, sorted. */
@@ -50,4 +63,16 @@ export interface Block {
   text: string;
   /** 1–6 for HTML headings; undefined when the rank is unknown (plain text, bold paragraphs). */
   level?: number;
+  /** Where a table cell of HTML sits: what its table, column and row are called. */
+  table?: TableContext;
+}
+
+export interface TableContext {
+  caption?: string;
+  /** The header of the cell's column. */
+  column?: string;
+  /** The first cell of the cell's row (for the cells after it). */
+  row?: string;
+  /** The cell is itself a header. */
+  header?: boolean;
 }

@@ -7,7 +7,7 @@ import { extractIocs, isHtml } from '../extract/index.js';
 import { articleId } from '../ioc/ids.js';
 import type { NormalizedIoc } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
-import { upsertArticle, existingArticleUrls } from '../store/articles.js';
+import { upsertArticle, existingArticleUrls, replaceArticleReferences, type ArticleReference } from '../store/articles.js';
 import type { Db, Queryable } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/upsert.js';
 import { withSourceLock } from '../store/locks.js';
@@ -121,6 +121,7 @@ interface PreparedArticle {
   item: FeedArticle;
   content: string;
   records: NewRecord[];
+  references: ArticleReference[];
 }
 
 /**
@@ -173,12 +174,12 @@ async function prepareArticles(db: Queryable, source: SourceRow, items: FeedArti
           context: found.context,
           mitreTechniques: extraction.techniques,
           industries: extraction.industries,
-          suppressedReason: found.suppressedReason,
         },
         id,
       );
     });
-    prepared.push({ id, item, content, records });
+    const references = extraction.references.map(({ type, value, reason }) => ({ type, value, reason }) as ArticleReference);
+    prepared.push({ id, item, content, records, references });
   }
   options.onProgress?.('articles', fresh.length, fresh.length);
   return { prepared, failures };
@@ -243,7 +244,7 @@ async function run(db: Db, source: SourceRow, options: RunOptions): Promise<RunS
     return await db.transaction(async (tx) => {
       const sourceRef = { id: source.id, name: source.name, category: source.category };
       for (const article of prepared) {
-        await upsertArticle(tx, {
+        const stored = await upsertArticle(tx, {
           id: article.id,
           sourceId: source.id,
           title: article.item.title,
@@ -253,6 +254,7 @@ async function run(db: Db, source: SourceRow, options: RunOptions): Promise<RunS
           summary: article.item.summary ?? null,
           content: article.content,
         });
+        await replaceArticleReferences(tx, stored, article.references);
       }
       let inserted = 0;
       let updated = 0;

@@ -214,6 +214,17 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   ['shodan.io', { ...VENDOR, why: 'reference domain (Shodan)' }],
   ['wikipedia.org', { ...VENDOR, why: 'reference domain (Wikipedia)' }],
 
+  // News, research and detection sites that reports cite as sources: a link to them is a reference.
+  ...publishers('news site', ['bleepingcomputer.com', 'thehackernews.com', 'securityweek.com', 'krebsonsecurity.com', 'therecord.media', 'darkreading.com', 'theregister.com', 'arstechnica.com', 'zdnet.com', 'wired.com', 'techcrunch.com', 'cyberscoop.com', 'securityaffairs.com', 'helpnetsecurity.com', 'reuters.com', 'apnews.com', 'nytimes.com', 'washingtonpost.com', 'bbc.co.uk', 'bbc.com', 'cnn.com', 'theguardian.com', 'bloomberg.com', 'wsj.com']),
+  ...publishers('security vendor or research site', ['welivesecurity.com', 'eset.com', 'talosintelligence.com', 'cisco.com', 'paloaltonetworks.com', 'crowdstrike.com', 'mandiant.com', 'sentinelone.com', 'sophos.com', 'securelist.com', 'kaspersky.com', 'trendmicro.com', 'proofpoint.com', 'checkpoint.com', 'fortinet.com', 'fortiguard.com', 'recordedfuture.com', 'thedfirreport.com', 'huntress.com', 'rapid7.com', 'tenable.com', 'zscaler.com', 'volexity.com', 'malwarebytes.com', 'bitdefender.com', 'avast.com', 'symantec.com', 'broadcom.com', 'citizenlab.ca', 'any.run', 'hybrid-analysis.com', 'joesandbox.com', 'urlscan.io', 'detection.fyi', 'socprime.com', 'censys.io', 'greynoise.io', 'alienvault.com']),
+  ...publishers('agency domain', ['justice.gov', 'state.gov', 'treasury.gov', 'whitehouse.gov', 'dhs.gov', 'hhs.gov', 'europol.europa.eu', 'ftc.gov', 'sec.gov', 'ncsc.nl', 'cert.pl', 'jpcert.or.jp', 'cert.europa.eu', 'cert.ssi.gouv.fr']),
+  // Social media's own link shorteners: links to posts, never to payloads.
+  ...publishers('social media link shortener', ['t.co', 'lnkd.in', 'fb.me', 'youtu.be', 'instagr.am', 'redd.it']),
+  // Mining pools: a miner's configuration names them; the pool is a public service, not the actor's.
+  ...publishers('cryptocurrency mining pool', ['minexmr.com', 'supportxmr.com', 'nanopool.org', '2miners.com', 'f2pool.com', 'moneroocean.stream', 'hashvault.pro', 'c3pool.com', 'xmrpool.eu', 'nicehash.com', 'herominers.com', 'minergate.com', 'ethermine.org', 'viabtc.com', 'antpool.com', 'unmineable.com']),
+  // Remote-access and file-transfer tools that actors install: the vendor's site is not theirs.
+  ...publishers('legitimate tool vendor', ['anydesk.com', 'teamviewer.com', 'splashtop.com', 'screenconnect.com', 'connectwise.com', 'atera.com', 'rustdesk.com', 'simple-help.com', 'netsupportsoftware.com', 'realvnc.com', 'tightvnc.com', 'rclone.org', 'winscp.net', 'filezilla-project.org', 'putty.org', 'sysinternals.com', '7-zip.org', 'rarlab.com', 'advanced-ip-scanner.com', 'softperfect.com', 'nirsoft.net', 'python.org', 'nodejs.org', 'npmjs.com', 'pypi.org', 'docker.com', 'openai.com']),
+
   // Platforms whose own pages are benign but whose URL paths are user content (repositories,
   // files, pastes): the domain is benign, a URL with a path is not covered.
   ['google.com', { ...PLATFORM, why: 'platform domain (Google)' }],
@@ -228,6 +239,37 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   ['x.com', { ...PLATFORM, why: 'platform domain (Twitter/X)' }],
   ['linkedin.com', { ...PLATFORM, why: 'platform domain (LinkedIn)' }],
   ['facebook.com', { ...PLATFORM, why: 'platform domain (Facebook)' }],
+
+  // Code hosting, file sharing and tunnelling services: the service is benign, a file or a tenant on it may not be.
+  ['bitbucket.org', { ...PLATFORM, why: 'platform domain (Bitbucket)' }],
+  ['sourceforge.net', { ...PLATFORM, why: 'platform domain (SourceForge)' }],
+  ['mega.nz', { ...PLATFORM, why: 'file-sharing service (MEGA)' }],
+  ['mega.io', { ...PLATFORM, why: 'file-sharing service (MEGA)' }],
+  ['mediafire.com', { ...PLATFORM, why: 'file-sharing service (MediaFire)' }],
+  ['wetransfer.com', { ...PLATFORM, why: 'file-sharing service (WeTransfer)' }],
+  ['sendspace.com', { ...PLATFORM, why: 'file-sharing service (Sendspace)' }],
+  ['gofile.io', { ...PLATFORM, why: 'file-sharing service (Gofile)' }],
+  ['file.io', { ...PLATFORM, why: 'file-sharing service (file.io)' }],
+  ['transfer.sh', { ...PLATFORM, why: 'file-sharing service (transfer.sh)' }],
+  ['temp.sh', { ...PLATFORM, why: 'file-sharing service (temp.sh)' }],
+  ['filebin.net', { ...PLATFORM, why: 'file-sharing service (Filebin)' }],
+  ['catbox.moe', { ...PLATFORM, why: 'file-sharing service (Catbox)' }],
+  ['anonfiles.com', { ...PLATFORM, why: 'file-sharing service (AnonFiles)' }],
+  ['drive.google.com', { ...PLATFORM, why: 'file-sharing service (Google Drive)' }],
+  ['onedrive.live.com', { ...PLATFORM, why: 'file-sharing service (OneDrive)' }],
+  ['1drv.ms', { ...PLATFORM, why: 'file-sharing service (OneDrive)' }],
+  ['box.com', { ...PLATFORM, why: 'file-sharing service (Box)' }],
+  ['telegram.org', { ...PLATFORM, why: 'messaging platform (Telegram)' }],
+  ['t.me', { ...PLATFORM, why: 'messaging platform (Telegram)' }],
+  ['slack.com', { ...PLATFORM, why: 'messaging platform (Slack)' }],
+  ['notion.so', { ...PLATFORM, why: 'platform domain (Notion)' }],
+  ['paste.ee', { ...PLATFORM, why: 'paste service (Paste.ee)' }],
+  ['localtonet.com', { ...SHARED_SERVICE, why: 'tunnelling service (Localtonet); tenant subdomains are not covered' }],
+  ['serveo.net', { ...SHARED_SERVICE, why: 'tunnelling service (Serveo); tenant subdomains are not covered' }],
+  ['loca.lt', { ...SHARED_SERVICE, why: 'tunnelling service (localtunnel); tenant subdomains are not covered' }],
+  ['localhost.run', { ...SHARED_SERVICE, why: 'tunnelling service (localhost.run); tenant subdomains are not covered' }],
+  ['portmap.io', { ...SHARED_SERVICE, why: 'tunnelling service (Portmap.io); tenant subdomains are not covered' }],
+  ['ngrok.com', { ...VENDOR, why: 'tunnelling service vendor (ngrok)' }],
 
   // Shared services named in reports as "abused": the service's own domain is not an indicator,
   // but each tenant's subdomain or URL path is, so only the bare domain is covered.
@@ -269,6 +311,11 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   ['163.com', { ...WEBMAIL, why: 'webmail provider (NetEase)' }],
   ['zoho.com', { ...WEBMAIL, why: 'webmail provider (Zoho Mail)' }],
 ]);
+
+/** Entries of one group: each domain with its subdomains, every URL on it and its addresses. */
+function publishers(why: string, domains: readonly string[]): [string, DomainRule][] {
+  return domains.map((domain) => [domain, { ...VENDOR, why: `${why} (${domain})` }]);
+}
 
 type HostUse = 'domain' | 'url-root' | 'url-path' | 'email';
 

@@ -46,6 +46,31 @@ export async function upsertArticle(db: Queryable, article: NewArticle): Promise
   return row!.id;
 }
 
+/** A link, site or address an article cites (src/extract: `references`). */
+export interface ArticleReference {
+  type: 'url' | 'domain' | 'email';
+  value: string;
+  reason: string;
+}
+
+const DELETE_REFERENCES = `delete from article_references where article_id = $1::uuid`;
+const INSERT_REFERENCES = `insert into article_references (article_id, type, value, reason)
+  select $1::uuid, r.type, r.value, r.reason from unnest($2::text[], $3::text[], $4::text[]) as r (type, value, reason)
+  on conflict do nothing`;
+
+/** Replaces an article's references with those of its latest reading. */
+export async function replaceArticleReferences(db: Queryable, articleId: string, references: readonly ArticleReference[]): Promise<void> {
+  await db.query(DELETE_REFERENCES, [articleId]);
+  if (references.length === 0) return;
+  await db.query(INSERT_REFERENCES, [articleId, references.map((r) => r.type), references.map((r) => r.value), references.map((r) => r.reason)]);
+}
+
+const SELECT_REFERENCES = `select type, value, reason from article_references where article_id = $1::uuid order by type, value`;
+
+export async function articleReferences(db: Queryable, articleId: string): Promise<ArticleReference[]> {
+  return db.query<ArticleReference>(SELECT_REFERENCES, [articleId]);
+}
+
 const SELECT_KNOWN_URLS = `select url from articles where url = any($1::text[])`;
 
 /** Which of these article URLs are already stored. */

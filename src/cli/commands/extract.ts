@@ -1,9 +1,10 @@
-// socd extract FILE: the IOCs of an article (plain text or HTML), one JSON object a line.
+// socd extract FILE: the IOCs of an article (plain text or HTML), one JSON object a line; with
+// --all, also its references and the values held back, each with its reason.
 // Needs no database: it runs the extractor only.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { extractIocs, isHtml, type ExtractedIoc } from '../../extract/index.js';
+import { extractIocs, isHtml, type ExtractedIoc, type HeldValue } from '../../extract/index.js';
 import { CONFIDENCES, type Confidence } from '../../ioc/types.js';
 import { CliError } from '../context.js';
 
@@ -24,6 +25,7 @@ export interface ExtractCommandOptions {
   html?: boolean;
   text?: boolean;
   minConfidence?: string;
+  all?: boolean;
 }
 
 /**
@@ -38,6 +40,11 @@ export function isHtmlInput(file: string, content: string, options: ExtractComma
 /** The line printed for one IOC: the fields of the brief, in a fixed order. */
 export function formatIocLine(ioc: ExtractedIoc): string {
   return JSON.stringify({ type: ioc.type, value: ioc.value, confidence: ioc.confidence, context: ioc.context, reasons: ioc.reasons });
+}
+
+/** The line printed for a value that is not an IOC (`--all`): a reference of the article, or held back. */
+export function formatHeldLine(value: HeldValue, kind: 'reference' | 'suppressed'): string {
+  return JSON.stringify({ type: value.type, value: value.value, [kind]: true, reason: value.reason, context: value.context });
 }
 
 function readInput(file: string): string {
@@ -58,6 +65,7 @@ export function registerExtract(program: Command): void {
     .option('--html', 'read the input as HTML whatever its name')
     .option('--text', 'read the input as plain text whatever its name')
     .option('--min-confidence <level>', `print only IOCs of at least this confidence: ${CONFIDENCES.join(', ')} (default low: all)`)
+    .option('--all', "also print what is not an IOC, for debugging: the article's references and the values held back, each with its reason")
     .action((file: string, options: ExtractCommandOptions) => {
       if (options.html && options.text) throw new CliError('--html and --text exclude each other');
       const minimum = options.minConfidence ?? 'low';
@@ -73,6 +81,10 @@ export function registerExtract(program: Command): void {
       const lines = extraction.iocs
         .filter((ioc) => RANK[ioc.confidence] >= RANK[minimum as Confidence])
         .map((ioc) => `${formatIocLine(ioc)}\n`);
+      if (options.all) {
+        lines.push(...extraction.references.map((value) => `${formatHeldLine(value, 'reference')}\n`));
+        lines.push(...extraction.suppressed.map((value) => `${formatHeldLine(value, 'suppressed')}\n`));
+      }
       process.stdout.write(lines.join(''));
     });
 }

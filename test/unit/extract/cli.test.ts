@@ -53,9 +53,19 @@ describe('socd extract', () => {
       file,
       '<h2>IOCs</h2><table><tr><td>evil-cdn[.]net</td></tr></table><p>Read it at https://blog.vendor-research.com/post/1 or on 10.0.0.1.</p>',
     );
-    const all = lines(await run([file]));
-    expect(all.map((row) => row.value)).toEqual(['evil-cdn.net', 'https://blog.vendor-research.com/post/1', '10.0.0.1']);
-    const high = lines(await run([file, '--min-confidence', 'high', '--url', 'https://blog.vendor-research.com/post/1']));
+    expect(lines(await run([file])).map((row) => row.value)).toEqual(['evil-cdn.net']);
+    // --all adds what is no IOC: the link the article cites (a reference) and a private address (held back).
+    const all = lines(await run([file, '--all']));
+    expect(all.map((row) => [row.value, row.reference ?? row.suppressed ?? false, row.reason])).toEqual([
+      ['evil-cdn.net', false, undefined],
+      ['https://blog.vendor-research.com/post/1', true, 'negative_keyword:read it'],
+      ['10.0.0.1', true, 'warninglist:private address (RFC 1918)'],
+    ]);
+    expect(all[1]).toHaveProperty('reference', true);
+    expect(all[2]).toHaveProperty('suppressed', true);
+    const own = lines(await run([file, '--all', '--url', 'https://blog.vendor-research.com/post/1']));
+    expect(own[1]).toMatchObject({ value: 'https://blog.vendor-research.com/post/1', reason: 'own_site' });
+    const high = lines(await run([file, '--min-confidence', 'high']));
     expect(high.map((row) => row.value)).toEqual(['evil-cdn.net']);
   });
 
@@ -77,10 +87,10 @@ describe('socd extract', () => {
     expect(isHtmlInput('a.txt', 'plain', { html: true })).toBe(true);
   });
 
-  it('finds http://x.com where the article writes hxxp[[:]]//x.com (issue 10)', async () => {
+  it('finds http://xq.com where the article writes hxxp[[:]]//xq.com (issue 10)', async () => {
     const file = path.join(dir, 'double-bracket.txt');
-    fs.writeFileSync(file, 'The dropper called hxxp[[:]]//x.com before the payload ran.\n');
-    expect(lines(await run([file])).map((row) => row.value)).toEqual(['http://x.com/']);
+    fs.writeFileSync(file, 'The dropper called hxxp[[:]]//xq.com before the payload ran.\n');
+    expect(lines(await run([file])).map((row) => row.value)).toEqual(['http://xq.com/']);
   });
 
   it('reads standard input with -', () => {

