@@ -120,6 +120,8 @@ const NOT_A_FILE_HASH =
   /\b(?:ja3s?|ja4[sxh]?|jarm|imphash(?:es)?|import ?hash(?:es)?|pehash|rich ?header|authentihash|thumbprints?|fingerprints?|serial(?: ?numbers?)?|ssdeep|tlsh|certificates?|cert|guids?|uuids?|clsids?|mutex(?:es)?|tls)\b/i;
 const NOT_A_FILE_HASH_ALL = new RegExp(NOT_A_FILE_HASH.source, 'gi');
 const LABEL_WINDOW = 40;
+/** A cell beside the value that is only such a label (`TLSH`, `JA3 hash`). */
+const NOT_A_FILE_HASH_CELL = new RegExp(`^\\W*(?:${NOT_A_FILE_HASH.source})(?: hash)?\\W*$`, 'i');
 
 export function notAFileHashReason(text: string, start: number, table: TableContext | undefined): string | undefined {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
@@ -127,7 +129,8 @@ export function notAFileHashReason(text: string, start: number, table: TableCont
   // The label must lead straight to the value: `JA3: 6734…`, `imphash 1f2e…`, not a name further back.
   const leading = /([\p{L}\p{N} ()-]+)[\s:=(|-]*$/u.exec(label)?.[1] ?? '';
   // The label nearest the value names it: `TLS client JA3:` is a JA3.
-  const found = lastMatch(leading) ?? lastMatch(table?.column ?? '') ?? lastMatch(table?.row ?? '');
+  const sibling = table?.siblings?.find((text) => NOT_A_FILE_HASH_CELL.test(text));
+  const found = lastMatch(leading) ?? lastMatch(table?.column ?? '') ?? lastMatch(table?.row ?? '') ?? (sibling === undefined ? undefined : lastMatch(sibling));
   return found === undefined ? undefined : `not_a_file_hash:${found.toLowerCase()}`;
 }
 
@@ -175,6 +178,13 @@ export function fileColumnReason(table: TableContext | undefined, defanged: bool
   const column = table?.column;
   if (defanged || column === undefined) return undefined;
   return FILE_COLUMN.test(column) && !HOST_COLUMN.test(column) ? 'file_name:column' : undefined;
+}
+
+/** `Tool | Description | Source`: the column that says where a public tool comes from. */
+const TOOL_SOURCE_COLUMN = /^\W*(?:sources?|downloads?|download (?:links?|locations?|urls?|pages?)|projects?|project pages?|homepages?|repositor(?:y|ies)|references?|links?|more information)\W*$/i;
+
+export function toolSourceReason(table: TableContext | undefined): string | undefined {
+  return table?.column !== undefined && TOOL_SOURCE_COLUMN.test(table.column) ? 'tool_source' : undefined;
 }
 
 /** A table column or row about versions: `Fixed version`, `Affected releases`, `Firmware`. */

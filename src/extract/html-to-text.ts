@@ -38,6 +38,8 @@ const KIND_OF: Readonly<Record<string, BlockKind>> = {
   h6: 'heading',
 };
 const BOLD = new Set(['b', 'strong']);
+/** Block elements that, inside a table cell, only start a new line of it. */
+const LINES_OF_A_CELL = new Set(['p', 'div']);
 /** Opening one of these closes an open element of the listed names (HTML's implied end tags), up to a boundary. */
 const IMPLIED_CLOSE: Readonly<Record<string, { closes: ReadonlySet<string>; stopAt: ReadonlySet<string> }>> = {
   li: { closes: new Set(['li']), stopAt: new Set(['ul', 'ol', 'menu']) },
@@ -79,6 +81,17 @@ const WHITESPACE_RUN = /[\s\u00A0]+/g;
 const COLLAPSIBLE = /[^\S ]|\s\s/;
 const NOT_SPACE = /\S/;
 
+/** Short cells of a row name the others (`3B26…71E5 | TLSH`): each cell learns the short texts beside it. */
+const MAX_SIBLING = 40;
+
+function endRow(table: TableState): void {
+  for (const cell of table.row) {
+    const siblings = table.row.filter((other) => other !== cell && other.text.length <= MAX_SIBLING).map((other) => other.text);
+    if (siblings.length > 0) cell.context.siblings = siblings;
+  }
+  table.row = [];
+}
+
 /** An open table: what a cell's context is made of (its caption, its column's header, its row's first cell). */
 interface TableState {
   /** The depth of the <table> element in the stack. */
@@ -88,6 +101,8 @@ interface TableState {
   /** Index of the current cell in its row; -1 before the row's first cell. */
   column: number;
   rowLabel: string | undefined;
+  /** The current row's cells so far, each with its text: they learn their siblings when the row ends. */
+  row: { context: TableContext; text: string }[];
 }
 
 const MAX_CONTEXT_PART = 120;
@@ -166,6 +181,7 @@ class BlockCollector {
     const context: TableContext = {};
     if (table.caption !== undefined) context.caption = table.caption;
     if (column === 0 && table.rowLabel === undefined) table.rowLabel = short;
+    table.row.push({ context, text: short });
     if (this.inside('th', table.depth) || this.inside('thead', table.depth)) {
       // A header names its column; one that leads a row of data cells also names the row.
       table.headers[column] = short;
@@ -182,7 +198,7 @@ class BlockCollector {
     const tag = TAGS.get(name) ?? OTHER_TAG;
     if (tag.bold) this.boldDepth++;
     if (name === 'br') return this.lineBreak();
-    if (tag.block) this.flush();
+    if (tag.block) this.endBlock(name);
     if (tag.void) return;
     if (tag.implied !== undefined) this.closeImplied(tag.implied.closes, tag.implied.stopAt);
     const depth = this.names.length;
@@ -203,21 +219,32 @@ class BlockCollector {
     const limit = Math.max(0, this.names.length - MAX_CLOSE_SEARCH);
     for (let i = this.names.length - 1; i >= limit; i--) {
       if (this.names[i] !== name) continue;
-      if (tag.block) this.flush();
+      if (tag.block) this.endBlock(name);
       while (this.names.length > i) this.pop();
       return;
     }
   }
 
+  /**
+   * A block element's edge ends the block, except inside a table cell, where a paragraph or a
+   * division is a line of the cell: a value the page splits over two paragraphs of one cell
+   * stays in one block, where it can be joined again (wrapped.ts).
+   */
+  private endBlock(name: string): void {
+    if (this.kind() === 'table_cell' && LINES_OF_A_CELL.has(name)) this.lineBreak();
+    else this.flush();
+  }
+
   /** Keeps the innermost table's position: a new table, a new row, the next cell. */
   private openTablePart(name: string, depth: number): void {
     if (name === 'table') {
-      this.tables.push({ depth, caption: undefined, headers: [], column: -1, rowLabel: undefined });
+      this.tables.push({ depth, caption: undefined, headers: [], column: -1, rowLabel: undefined, row: [] });
       return;
     }
     const table = this.tables[this.tables.length - 1];
     if (table === undefined) return;
     if (name === 'tr') {
+      endRow(table);
       table.column = -1;
       table.rowLabel = undefined;
     } else if (name === 'td' || name === 'th') {
@@ -229,7 +256,10 @@ class BlockCollector {
     const name = this.names.pop();
     if (name === undefined) return;
     const table = this.tables[this.tables.length - 1];
-    if (name === 'table' && table !== undefined && table.depth === this.names.length) this.tables.pop();
+    if (name === 'table' && table !== undefined && table.depth === this.names.length) {
+      endRow(table);
+      this.tables.pop();
+    }
     this.kinds.pop();
     this.levels.pop();
     if (this.hiddens.pop()) this.hiddenDepth--;
@@ -252,6 +282,7 @@ class BlockCollector {
 
   end(): Block[] {
     this.flush();
+    for (const table of this.tables) endRow(table);
     return this.blocks;
   }
 }

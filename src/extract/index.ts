@@ -30,6 +30,7 @@ import {
   isWildcard,
   notAFileHashReason,
   placeholderReason,
+  toolSourceReason,
   versionColumn,
   versionReason,
 } from './guards.js';
@@ -312,11 +313,12 @@ class Reader {
         return (
           this.notAHost(text, candidate, around, defanged) ??
           fileColumnReason(table, defanged) ??
+          toolSourceReason(table) ??
           placeholderReason(normalized) ??
           certificateFieldReason(text, start)
         );
       case 'url':
-        return placeholderReason(hostOf('url', normalized) ?? '') ?? certificateFieldReason(text, start);
+        return toolSourceReason(table) ?? placeholderReason(hostOf('url', normalized) ?? '') ?? certificateFieldReason(text, start);
       case 'email':
         return certificateFieldReason(text, start);
       case 'ipv4':

@@ -63,6 +63,8 @@ function isHeadingLine(line: string): boolean {
 
 /** Splits plain text into blocks. One pass over the lines; a paragraph waits for the next non-blank line to know whether a lone `|` makes it a table cell. */
 /** A header row names columns: short labels, none of them IOC-shaped (no dot, digit run or colon). */
+/** Cells beside a value this short are labels of it (`TLSH`, `C2`). */
+const MAX_SIBLING = 40;
 const HEADER_CELL = /^[\p{L}][\p{L}\p{N} ()/&#'-]{0,40}$/u;
 
 export function textToBlocks(text: string): Block[] {
@@ -133,6 +135,8 @@ export function textToBlocks(text: string): Block[] {
         const table: Block['table'] = {};
         if (headers?.[column] !== undefined) table.column = headers[column];
         if (column > 0) table.row = row[0];
+        const siblings = row.filter((other, i) => i !== column && other.length <= MAX_SIBLING);
+        if (siblings.length > 0) table.siblings = siblings;
         blocks.push({ kind: 'table_cell', text: cell, table });
       });
       continue;

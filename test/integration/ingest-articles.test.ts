@@ -68,6 +68,19 @@ describe.each(BACKENDS)('articles with only a summary in the feed, on %s', (back
     // Nearly every IOC the advisory lists (the extractor's recall is measured by npm run bench).
     expect(listed.length).toBeGreaterThanOrEqual(Math.floor(ADVISORY.expected_iocs.length * 0.9));
 
+    // What the advisory cites rather than accuses is kept with it, and is no IOC record:
+    // the agencies' contact address and its links to their pages.
+    const references = await bed.store.db.query<{ type: string; value: string; reason: string }>(
+      `select r.type, r.value, r.reason from article_references r join articles a on a.id = r.article_id where a.url = $1`,
+      [bed.upstream.url('/advisories/aa25-141a')],
+    );
+    expect(references.length).toBeGreaterThan(0);
+    expect(references.map((r) => r.type)).toEqual(expect.arrayContaining(['email']));
+    const recorded = await bed.store.db.query<{ n: number }>(
+      `select count(*)::int as n from indicators i join article_references r on r.type = i.type and r.value = i.value`,
+    );
+    expect(recorded[0]!.n).toBe(0);
+
     // Known articles are not fetched again.
     const again = await runSource(bed.store.db, source, fastRun({ fetchArticlePages: true }));
     expect(again.articles).toBe(0);

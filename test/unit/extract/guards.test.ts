@@ -205,3 +205,21 @@ describe('a value wrapped inside a table cell', () => {
     ]);
   });
 });
+
+describe('tables that name what their values are', () => {
+  it('a cell beside a hash that says TLSH or JA3 makes it no file hash', () => {
+    const html = '<h2>Indicators of Compromise</h2><table><tr><td>3B267FA5E1D1B18411C22E97B367258986E871E5</td><td>TLSH</td></tr><tr><td>B66DA4280C6D72ADCC68330F6BD793DF56A853CB</td><td>SHA1</td></tr></table>';
+    const extraction = extractIocs(html, { html: true });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['b66da4280c6d72adcc68330f6bd793df56a853cb']);
+    expect(extraction.suppressed.map((v) => v.reason)).toEqual(['not_a_file_hash:tlsh']);
+  });
+
+  it("a tool table's Source column holds where a public tool comes from, defanged or not", () => {
+    const html =
+      '<h2>Indicators of Compromise</h2><table><thead><tr><th>Tool</th><th>Description</th><th>Source</th></tr></thead>' +
+      '<tbody><tr><td>IOX</td><td>Open-source proxy, used to reach a C2 server.</td><td>github[.]com/EddieIvan01/iox</td></tr></tbody></table>';
+    const extraction = extractIocs(html, { html: true });
+    expect(extraction.iocs).toEqual([]);
+    expect(extraction.suppressed.map((v) => [v.value, v.reason])).toEqual([['http://github.com/EddieIvan01/iox', 'tool_source']]);
+  });
+});
