@@ -1,4 +1,4 @@
-// npm run eval:extract [-- --extra DIR] [--set tuning|holdout] [--only ID,…] [--errors]
+// npm run eval:extract [-- --extra DIR] [--set tuning|holdout|…] [--only ID,…] [--errors]
 // Extraction quality on the evaluation set (test/fixtures/extraction/): precision, recall and F1
 // per document (for a document without IOCs, its false positives) and per group, for every
 // value we emit and for the non-low ones, beside ioc-extractor on the same texts. Scoring policy
@@ -45,7 +45,9 @@ for (const { document, all, nonLow, theirs } of results) {
 console.log('\n## Totals, micro-averaged (P / R / F1, then TP·FP·FN)\n');
 console.log('| texts | documents | socd, all emitted | socd, non-low | ioc-extractor F1 |');
 console.log('| --- | ---: | --- | --- | ---: |');
-const sets = [undefined, 'tuning', 'holdout'] as const;
+// Every set the truths name: `tuning` first, then each held-out batch.
+const named = [...new Set(documents.map((d) => d.truth.set))].sort((a, b) => (a === 'tuning' ? -1 : b === 'tuning' ? 1 : a.localeCompare(b)));
+const sets = [undefined, ...named];
 for (const group of GROUPS) {
   for (const set of sets) {
     const members = results.filter((r) => group.kinds.includes(r.document.truth.kind) && (set === undefined || r.document.truth.set === set));

@@ -52,7 +52,8 @@ export interface Truth {
   kind: DocumentKind;
   redistributable: boolean;
   file: string;
-  set: 'tuning' | 'holdout';
+  /** `tuning`: read while the rules were written; `holdout`, `holdout-2`: added after, scored blind. */
+  set: string;
   iocs: { type: IocType; value: string }[];
 }
 

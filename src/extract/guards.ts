@@ -117,7 +117,7 @@ export function isWildcard(text: string, start: number): boolean {
  * the label just before the value on its line, or the value's table column and row.
  */
 const NOT_A_FILE_HASH =
-  /\b(?:ja3s?|ja4[sxh]?|jarm|imphash(?:es)?|import ?hash(?:es)?|pehash|rich ?header|authentihash|thumbprints?|fingerprints?|serial(?: ?numbers?)?|ssdeep|tlsh|certificates?|cert|guids?|uuids?|clsids?|mutex(?:es)?|tls)\b/i;
+  /\b(?:ja3s?|ja4[sxh]?|jarm|imphash(?:es)?|import ?hash(?:es)?|pehash|rich ?header|authentihash|thumbprints?|fingerprints?|serial(?: ?numbers?)?|ssdeep|tlsh|certificates?|cert|guids?|uuids?|clsids?|mutex(?:es)?|tls|[a-z]*sess(?:ion)?_?id|sessions?|cookies?|tokens?|nonces?)\b/i;
 const NOT_A_FILE_HASH_ALL = new RegExp(NOT_A_FILE_HASH.source, 'gi');
 const LABEL_WINDOW = 40;
 /** A cell beside the value that is only such a label (`TLSH`, `JA3 hash`). */
@@ -185,6 +185,23 @@ const TOOL_SOURCE_COLUMN = /^\W*(?:sources?|downloads?|download (?:links?|locati
 
 export function toolSourceReason(table: TableContext | undefined): string | undefined {
   return table?.column !== undefined && TOOL_SOURCE_COLUMN.test(table.column) ? 'tool_source' : undefined;
+}
+
+/** Code-hosting sites where a public tool has its project page. */
+const CODE_HOSTS: ReadonlySet<string> = new Set(['github.com', 'gitlab.com', 'bitbucket.org', 'codeberg.org', 'sourceforge.net']);
+/** Pages of a project (its root, its code, its releases list), not a file served raw or a release download. */
+const PROJECT_PAGE = /^\/[^/]+\/[^/]+(?:\/(?:tree|blob|wiki|releases|tags)(?:\/(?!download\/)[^?#]*)?)?\/?$/;
+
+/** `https://github.com/gentilkiwi/mimikatz`: where a public tool lives is not the actor's infrastructure. */
+export function projectPageReason(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = parsed.hostname.replace(/^www\./, '');
+  return CODE_HOSTS.has(host) && PROJECT_PAGE.test(parsed.pathname) && parsed.search === '' ? 'tool_project_page' : undefined;
 }
 
 /** A table column or row about versions: `Fixed version`, `Affected releases`, `Firmware`. */

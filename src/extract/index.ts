@@ -30,6 +30,7 @@ import {
   isWildcard,
   notAFileHashReason,
   placeholderReason,
+  projectPageReason,
   toolSourceReason,
   versionColumn,
   versionReason,
@@ -138,7 +139,21 @@ function isLeading(before: string): boolean {
 /** Types an article cites rather than accuses: a link, a site's name, a contact address. */
 const REFERENCE_TYPES: ReadonlySet<IocType> = new Set(['url', 'domain', 'email']);
 
-const VICTIM_BEFORE = /\b(?:target(?:s|ed|ing)|against|breach(?:ed|ing)? of|impersonat(?:es|ed|ing)|spoof(?:s|ed|ing)|customers of|users of)\s+(?:the\s+)?$/i;
+const VICTIM_BEFORE = /\b(?:target(?:s|ed|ing)|against|breach(?:ed|ing)? of|customers of|users of)\s+(?:the\s+)?$/i;
+/** What is imitated is named right after the verb, however it is written (authors defang the brand too). */
+const IMITATED_BEFORE = /\b(?:impersonat(?:e|es|ed|ing)|spoof(?:s|ed|ing)?|mimic(?:s|ked|king)?|imitat(?:e|es|ed|ing)|masquerad(?:e|es|ed|ing) as|pos(?:e|es|ed|ing) as)\s+(?:the\s+)?(?:legitimate\s+)?$/i;
+
+/** `<img src="…">` or `<a href="…">` left in a text: the URL is the page's markup. */
+const MARKUP_ATTRIBUTE_BEFORE = /\b(?:href|src)=["']?$/i;
+
+/** `[text](url)`, `<url>` or a markup attribute: the URL is a link's target. */
+function isMarkdownLink(text: string, start: number, end: number): boolean {
+  return (
+    text.slice(start - 2, start) === '](' ||
+    (text[start - 1] === '<' && text[end] === '>') ||
+    MARKUP_ATTRIBUTE_BEFORE.test(text.slice(Math.max(0, start - 6), start))
+  );
+}
 
 /** Words of a caption or column that say a table lists indicators. */
 const IOC_COLUMN = /\b(?:indicators?|iocs?|malicious|c2|c&c|command[- ]and[- ]control)\b/i;
@@ -251,10 +266,11 @@ class Reader {
     const guard = this.guard(ioc.type, ioc.normalized, text, candidate, around, defanged, block);
     if (guard !== undefined) return this.hold(ioc, guard, context, false);
     if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return this.hold(ioc, 'own_site', context, true);
-    // `[released patches](https://…)`: a Markdown link's target is a page the article cites.
-    if (type === 'url' && !defanged && text.slice(start - 2, start) === '](') return this.hold(ioc, 'link', context, true);
-    // `a phishing campaign targeting crates.io users`: the target is the victim, not the actor.
-    if (!defanged && VICTIM_BEFORE.test(text.slice(Math.max(0, start - 40), start))) return this.hold(ioc, 'victim', context, REFERENCE_TYPES.has(ioc.type));
+    // `[released patches](https://…)`, `<https://…>`: a Markdown link's target is a page the article cites.
+    if (type === 'url' && !defanged && isMarkdownLink(text, start, end)) return this.hold(ioc, 'link', context, true);
+    // `a campaign targeting crates.io users`, `to spoof authorize[.]net`: the victim, or the brand imitated.
+    const before = text.slice(Math.max(0, start - 40), start);
+    if (IMITATED_BEFORE.test(before) || (!defanged && VICTIM_BEFORE.test(before))) return this.hold(ioc, 'victim', context, REFERENCE_TYPES.has(ioc.type));
     const signals = keywordSignals(around);
     const warning = this.warning(ioc.type, ioc.normalized);
     const table = tableClass(block.table);
@@ -318,13 +334,18 @@ class Reader {
           certificateFieldReason(text, start)
         );
       case 'url':
-        return toolSourceReason(table) ?? placeholderReason(hostOf('url', normalized) ?? '') ?? certificateFieldReason(text, start);
+        return (
+          toolSourceReason(table) ??
+          projectPageReason(normalized) ??
+          placeholderReason(hostOf('url', normalized) ?? '') ??
+          certificateFieldReason(text, start)
+        );
       case 'email':
         return certificateFieldReason(text, start);
       case 'ipv4':
         if (defanged) return undefined;
         // `3.2.10.0 Use of weak hash` heads a numbered section; `14.1.4.4` sits in a version column.
-        if (block.kind === 'heading') return 'section_number';
+        if (block.kind === 'heading' && !/[\p{L}\p{N}]/u.test(text.slice(0, start))) return 'section_number';
         return versionReason(text, start, end, defanged) ?? (versionColumn(table) ? 'version_number' : undefined);
       case 'md5':
       case 'sha1':

@@ -130,9 +130,13 @@ describe('warning-listed values are never IOCs of an article', () => {
     const text = 'The actors downloaded Mimikatz from https://github.com/gentilkiwi/mimikatz, staged data on mega.nz, mined at pool.supportxmr.com, as https://www.bleepingcomputer.com/news/security/x/ reported.';
     const extraction = extractIocs(text, { html: false });
     expect(extraction.iocs).toEqual([]);
-    for (const value of ['https://github.com/gentilkiwi/mimikatz', 'mega.nz', 'pool.supportxmr.com', 'https://www.bleepingcomputer.com/news/security/x/']) {
+    expect(held(extraction, 'https://github.com/gentilkiwi/mimikatz')).toMatchObject({ as: 'suppressed', reason: 'tool_project_page' });
+    for (const value of ['mega.nz', 'pool.supportxmr.com', 'https://www.bleepingcomputer.com/news/security/x/']) {
       expect(held(extraction, value).as).toBe('reference');
     }
+    // A file served from the same platform is the actor's payload.
+    const payload = extractIocs('The actors downloaded the loader from https://github.com/evil-ops/kit/releases/download/v1/loader.exe.', { html: false });
+    expect(payload.iocs.map((ioc) => ioc.value)).toEqual(['https://github.com/evil-ops/kit/releases/download/v1/loader.exe']);
   });
 });
 

