@@ -109,3 +109,14 @@ const RANK: Readonly<Record<Confidence, number>> = { high: 2, medium: 1, low: 0 
 export function isBetter(a: Scored, b: Scored): boolean {
   return RANK[a.confidence] !== RANK[b.confidence] ? RANK[a.confidence] > RANK[b.confidence] : a.score > b.score;
 }
+
+/** The first piece of evidence against a value that was not put forward. */
+export function heldReason(evidence: Evidence): string {
+  if (evidence.warning !== undefined) return `warninglist:${evidence.warning}`;
+  if (evidence.benignSection) return 'benign_section';
+  if (evidence.section === 'reference' || evidence.section === 'contact' || evidence.section === 'mitigation') return `section:${evidence.section}`;
+  if (evidence.negativeKeyword !== undefined) return `negative_keyword:${evidence.negativeKeyword}`;
+  if (evidence.wildcard) return 'wildcard';
+  return 'no_evidence';
+}
+

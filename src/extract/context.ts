@@ -1,4 +1,8 @@
-// The sentence around a value, and what its words say about the value.
+// The sentence around a value, and what its words, its table and the line that leads to it say
+// about the value.
+import { classifyHeading } from './sections.js';
+import type { TableContext } from './types.js';
+
 export const MAX_CONTEXT_LENGTH = 300;
 /** How far a sentence boundary is looked for on each side; also what bounds the cost per value. */
 const SCAN_LIMIT = 200;
@@ -78,3 +82,33 @@ export function keywordSignals(sentence: string): Signals {
   if (negative !== undefined) signals.negative = negative;
   return signals;
 }
+
+/** Words of a caption or column that say a table lists indicators. */
+const IOC_COLUMN = /\b(?:indicators?|iocs?|malicious|c2|c&c|command[- ]and[- ]control)\b/i;
+
+/** What a table's caption and column say of its cells: indicators, benign values, or nothing. */
+export function tableClass(table: TableContext | undefined): 'ioc' | 'benign' | undefined {
+  if (table === undefined) return undefined;
+  const caption = table.caption === undefined ? undefined : classifyHeading(table.caption);
+  if (caption === 'benign' || (table.column !== undefined && classifyHeading(table.column) === 'benign')) return 'benign';
+  if (caption === 'ioc' || IOC_COLUMN.test(table.column ?? '')) return 'ioc';
+  return undefined;
+}
+
+/** `The actors used the following C2 domains:`: a lead-in that makes the list after it indicators. */
+export function introducesIocs(text: string): boolean {
+  const tail = text.slice(-300).trimEnd();
+  if (!tail.endsWith(':')) return false;
+  const signals = keywordSignals(tail.slice(tail.lastIndexOf('.', tail.length - 2) + 1));
+  return signals.positive !== undefined && signals.negative === undefined;
+}
+
+/** The end of the first line of a block that leads into the lines after it, or -1. */
+export function introLineEnd(text: string): number {
+  for (let end = text.indexOf(':\n'); end !== -1; end = text.indexOf(':\n', end + 2)) {
+    const lineStart = text.lastIndexOf('\n', end - 1) + 1;
+    if (end - lineStart <= 300 && introducesIocs(text.slice(lineStart, end + 1))) return end;
+  }
+  return -1;
+}
+

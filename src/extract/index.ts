@@ -1,15 +1,21 @@
 // Article text → IOCs with context and explainable confidence, ATT&CK ids, CVEs, industries and
-// tags. Pure: no I/O. The steps, each in its own file:
+// tags; and what is no IOC: the article's references (what it cites) and the values held back.
+// Pure: no I/O. The steps, each in its own file:
 //   is-html                      HTML or plain text (the one rule of ingestion and socd extract)
-//   html-to-text / text-blocks   the document as blocks (headings, paragraphs, list items, cells)
+//   html-to-text / text-blocks   the document as blocks (headings, paragraphs, list items, table
+//                                cells with their caption, column, row and neighbours)
+//   wrapped                      a value a table cell wraps over two lines, joined again
 //   sections                     which part of the report each block is in
 //   src/ioc refang               defang forms undone (the grammar search uses too), with a map
 //                                back to what was written
 //   candidates                   IOC-shaped strings (linear scans)
-//   guards                       file names, AV detection names, version numbers, wildcards
+//   guards                       file names, detection names, versions, code, placeholders,
+//                                fingerprints, certificate fields, tools' pages and sources
 //   src/ioc normalize            the value's canonical form (public-suffix check included)
+//   cited                        links, victims and imitated brands: cited, not accused
 //   src/ioc/warninglist          benign and reserved values
-//   context / confidence         the sentence, its keywords, the score and its reasons
+//   context / confidence         the sentence, its keywords, the table and the lead-in line, the
+//                                score and its reasons; a value scored low is no IOC
 //   attack-and-cve / industries / tags
 import { getDomain } from 'tldts';
 import { normalizeIoc } from '../ioc/normalize.js';
@@ -18,8 +24,9 @@ import type { Confidence, IocType, ParseResult } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
 import { findCveIds, findTechniqueIds, type IdMatch } from './attack-and-cve.js';
 import { findCandidates, type Candidate } from './candidates.js';
-import { isBetter, scoreEvidence, type Evidence, type Scored } from './confidence.js';
-import { clip, contextSentence, keywordSignals, sentenceSpan } from './context.js';
+import { citedReason } from './cited.js';
+import { heldReason, isBetter, scoreEvidence, type Evidence, type Scored } from './confidence.js';
+import { clip, contextSentence, introducesIocs, introLineEnd, keywordSignals, sentenceSpan, tableClass } from './context.js';
 import {
   avNameReason,
   capitalizedNameReason,
@@ -38,13 +45,13 @@ import {
 import { htmlToBlocks } from './html-to-text.js';
 import { findIndustries, speaksOfTargeting, type IndustryText } from './industries.js';
 import { isHtml } from './is-html.js';
-import { classifyHeading, enterHeading, initialSectionState, type SectionState } from './sections.js';
+import { enterHeading, initialSectionState, type SectionState } from './sections.js';
 import { findTags } from './tags.js';
 import { textToBlocks } from './text-blocks.js';
 import { joinWrappedValues } from './wrapped.js';
-import type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, TableContext } from './types.js';
+import type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, Reference, ReferenceType } from './types.js';
 
-export type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue } from './types.js';
+export type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, Reference } from './types.js';
 export { blocksToText, htmlToBlocks } from './html-to-text.js';
 export { isHtml, looksLikeHtml } from './is-html.js';
 export { textToBlocks } from './text-blocks.js';
@@ -137,61 +144,10 @@ function isLeading(before: string): boolean {
 }
 
 /** Types an article cites rather than accuses: a link, a site's name, a contact address. */
-const REFERENCE_TYPES: ReadonlySet<IocType> = new Set(['url', 'domain', 'email']);
+const REFERENCE_TYPES: ReadonlySet<IocType> = new Set<ReferenceType>(['url', 'domain', 'email']);
 
-const VICTIM_BEFORE = /\b(?:target(?:s|ed|ing)|against|breach(?:ed|ing)? of|customers of|users of)\s+(?:the\s+)?$/i;
-/** What is imitated is named right after the verb, however it is written (authors defang the brand too). */
-const IMITATED_BEFORE = /\b(?:impersonat(?:e|es|ed|ing)|spoof(?:s|ed|ing)?|mimic(?:s|ked|king)?|imitat(?:e|es|ed|ing)|masquerad(?:e|es|ed|ing) as|pos(?:e|es|ed|ing) as)\s+(?:the\s+)?(?:legitimate\s+)?$/i;
-
-/** `<img src="…">` or `<a href="…">` left in a text: the URL is the page's markup. */
-const MARKUP_ATTRIBUTE_BEFORE = /\b(?:href|src)=["']?$/i;
-
-/** `[text](url)`, `<url>` or a markup attribute: the URL is a link's target. */
-function isMarkdownLink(text: string, start: number, end: number): boolean {
-  return (
-    text.slice(start - 2, start) === '](' ||
-    (text[start - 1] === '<' && text[end] === '>') ||
-    MARKUP_ATTRIBUTE_BEFORE.test(text.slice(Math.max(0, start - 6), start))
-  );
-}
-
-/** Words of a caption or column that say a table lists indicators. */
-const IOC_COLUMN = /\b(?:indicators?|iocs?|malicious|c2|c&c|command[- ]and[- ]control)\b/i;
-
-/** What a table's caption and column say of its cells: indicators, benign values, or nothing. */
-function tableClass(table: TableContext | undefined): 'ioc' | 'benign' | undefined {
-  if (table === undefined) return undefined;
-  const caption = table.caption === undefined ? undefined : classifyHeading(table.caption);
-  if (caption === 'benign' || (table.column !== undefined && classifyHeading(table.column) === 'benign')) return 'benign';
-  if (caption === 'ioc' || IOC_COLUMN.test(table.column ?? '')) return 'ioc';
-  return undefined;
-}
-
-/** `The actors used the following C2 domains:`: a lead-in that makes the list after it indicators. */
-function introducesIocs(text: string): boolean {
-  const tail = text.slice(-300).trimEnd();
-  if (!tail.endsWith(':')) return false;
-  const signals = keywordSignals(tail.slice(tail.lastIndexOf('.', tail.length - 2) + 1));
-  return signals.positive !== undefined && signals.negative === undefined;
-}
-
-/** The end of the first line of a block that leads into the lines after it, or -1. */
-function introLineEnd(text: string): number {
-  for (let end = text.indexOf(':\n'); end !== -1; end = text.indexOf(':\n', end + 2)) {
-    const lineStart = text.lastIndexOf('\n', end - 1) + 1;
-    if (end - lineStart <= 300 && introducesIocs(text.slice(lineStart, end + 1))) return end;
-  }
-  return -1;
-}
-
-/** The first piece of evidence against a value that was not put forward. */
-function heldReason(evidence: Evidence): string {
-  if (evidence.warning !== undefined) return `warninglist:${evidence.warning}`;
-  if (evidence.benignSection) return 'benign_section';
-  if (evidence.section === 'reference' || evidence.section === 'contact' || evidence.section === 'mitigation') return `section:${evidence.section}`;
-  if (evidence.negativeKeyword !== undefined) return `negative_keyword:${evidence.negativeKeyword}`;
-  if (evidence.wildcard) return 'wildcard';
-  return 'no_evidence';
+function isReference(value: HeldValue): value is Reference {
+  return REFERENCE_TYPES.has(value.type);
 }
 
 /** Reads the document block by block, keeping the best occurrence of each value. */
@@ -266,11 +222,8 @@ class Reader {
     const guard = this.guard(ioc.type, ioc.normalized, text, candidate, around, defanged, block);
     if (guard !== undefined) return this.hold(ioc, guard, context, false);
     if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return this.hold(ioc, 'own_site', context, true);
-    // `[released patches](https://…)`, `<https://…>`: a Markdown link's target is a page the article cites.
-    if (type === 'url' && !defanged && isMarkdownLink(text, start, end)) return this.hold(ioc, 'link', context, true);
-    // `a campaign targeting crates.io users`, `to spoof authorize[.]net`: the victim, or the brand imitated.
-    const before = text.slice(Math.max(0, start - 40), start);
-    if (IMITATED_BEFORE.test(before) || (!defanged && VICTIM_BEFORE.test(before))) return this.hold(ioc, 'victim', context, REFERENCE_TYPES.has(ioc.type));
+    const cited = citedReason(text, start, end, type === 'url', defanged);
+    if (cited !== undefined) return this.hold(ioc, cited, context, REFERENCE_TYPES.has(ioc.type));
     const signals = keywordSignals(around);
     const warning = this.warning(ioc.type, ioc.normalized);
     const table = tableClass(block.table);
@@ -421,7 +374,7 @@ export function extractIocs(input: string, options: ExtractOptions = {}): Extrac
   const held = [...reader.held].filter(([key]) => !reader.found.has(key)).map(([, entry]) => entry);
   return {
     iocs: [...[...reader.found.values()].map((found) => found.ioc), ...ids],
-    references: held.filter((entry) => entry.reference).map((entry) => entry.value),
+    references: held.filter((entry) => entry.reference).map((entry) => entry.value).filter(isReference),
     suppressed: held.filter((entry) => !entry.reference).map((entry) => entry.value),
     techniques: ids.filter((ioc) => ioc.type === 'mitre_attack').map((ioc) => ioc.value).sort(),
     cves: ids.filter((ioc) => ioc.type === 'cve').map((ioc) => ioc.value).sort(),

@@ -27,11 +27,15 @@ export interface HeldValue {
   context: string;
 }
 
+/** What an article can cite: a link, a site, an address. */
+export type ReferenceType = 'url' | 'domain' | 'email';
+export type Reference = HeldValue & { type: ReferenceType };
+
 export interface Extraction {
   /** The article's indicators: what becomes IOC records. */
   iocs: ExtractedIoc[];
   /** What the article cites rather than accuses: links, sites it names, contact addresses (kept with the article). */
-  references: HeldValue[];
+  references: Reference[];
   /** IOC-shaped values held back: on a warning list, file names, versions, code, placeholders, fingerprints. */
   suppressed: HeldValue[];
   /** ATT&CK technique ids known to the technique table, upper case, sorted. */

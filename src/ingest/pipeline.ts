@@ -178,7 +178,7 @@ async function prepareArticles(db: Queryable, source: SourceRow, items: FeedArti
         id,
       );
     });
-    const references = extraction.references.map(({ type, value, reason }) => ({ type, value, reason }) as ArticleReference);
+    const references = extraction.references.map(({ type, value, reason }): ArticleReference => ({ type, value, reason }));
     prepared.push({ id, item, content, records, references });
   }
   options.onProgress?.('articles', fresh.length, fresh.length);

@@ -15,7 +15,7 @@ import { fakeSource, type FakeUpstream, fastRun, serve, storeAndUpstream, type H
 const TEXT_PAGE = [
   'Loader analysis',
   '',
-  'When the payload is < 4096 bytes and the flag is > 0, the loader calls hxxp[[:]]//x.com and then',
+  'When the payload is < 4096 bytes and the flag is > 0, the loader calls hxxp[[:]]//xq.com and then',
   'beacons to update-cdn[.]info every minute. Its operators answer from <ops@evil-mail[.]net>.',
   '',
   'Indicators of compromise:',
@@ -28,7 +28,7 @@ const TEXT_PAGE = [
 const HTML_PAGE = `<!DOCTYPE html><html><head><title>Loader analysis</title></head><body><article>
 <h1>Loader analysis</h1>
 <p>The loader we looked at this week is small, and it is careful: it waits for a user to be idle, checks that it does
-not run in a sandbox, and only then calls hxxp[[:]]//x.com for its second stage. The stage beacons to
+not run in a sandbox, and only then calls hxxp[[:]]//xq.com for its second stage. The stage beacons to
 update-cdn[.]info every minute and sends what it collects to its operators.</p>
 <h2>Indicators of compromise</h2>
 <ul><li>45[.]77[.]12[.]9</li><li>hxxps://files.cdn-check[.]org/stage2.bin</li><li>ops@evil-mail[.]net</li></ul>
@@ -115,7 +115,7 @@ describe.each(BACKENDS)('HTML or text, in ingestion and socd extract, on %s', (b
       'domain update-cdn.info',
       'email ops@evil-mail.net',
       'ipv4 45.77.12.9',
-      'url http://x.com/',
+      'url http://xq.com/',
       'url https://files.cdn-check.org/stage2.bin',
     ];
     // text/plain with `<`: read as text, the address between `<` and `>` is kept.

@@ -1,0 +1,28 @@
+// What an article cites rather than accuses, told by where a value is written: a link's target,
+// the victim of a campaign, the brand a phishing domain imitates. Such values are references of
+// the article (kept with it), never IOC records.
+
+/** `a campaign targeting crates.io users`: the victim is named right after the verb, written plainly. */
+const VICTIM_BEFORE = /\b(?:target(?:s|ed|ing)|against|breach(?:ed|ing)? of|customers of|users of)\s+(?:the\s+)?$/i;
+/** What is imitated is named right after the verb, however it is written (authors defang the brand too). */
+const IMITATED_BEFORE = /\b(?:impersonat(?:e|es|ed|ing)|spoof(?:s|ed|ing)?|mimic(?:s|ked|king)?|imitat(?:e|es|ed|ing)|masquerad(?:e|es|ed|ing) as|pos(?:e|es|ed|ing) as)\s+(?:the\s+)?(?:legitimate\s+)?$/i;
+
+/** `<img src="…">` or `<a href="…">` left in a text: the URL is the page's markup. */
+const MARKUP_ATTRIBUTE_BEFORE = /\b(?:href|src)=["']?$/i;
+
+/** `[text](url)`, `<url>` or a markup attribute: the URL is a link's target. */
+function isMarkdownLink(text: string, start: number, end: number): boolean {
+  return (
+    text.slice(start - 2, start) === '](' ||
+    (text[start - 1] === '<' && text[end] === '>') ||
+    MARKUP_ATTRIBUTE_BEFORE.test(text.slice(Math.max(0, start - 6), start))
+  );
+}
+
+/** Why a value is cited rather than accused (`link`, `victim`), or undefined. Looks 40 characters back at most. */
+export function citedReason(text: string, start: number, end: number, isUrl: boolean, defanged: boolean): 'link' | 'victim' | undefined {
+  if (isUrl && !defanged && isMarkdownLink(text, start, end)) return 'link';
+  const before = text.slice(Math.max(0, start - 40), start);
+  if (IMITATED_BEFORE.test(before) || (!defanged && VICTIM_BEFORE.test(before))) return 'victim';
+  return undefined;
+}
