@@ -148,6 +148,11 @@ export function certificateFieldReason(text: string, start: number): string | un
   return CERTIFICATE_FIELD.test(text.slice(Math.max(lineStart, start - 120), start)) ? 'certificate_field' : undefined;
 }
 
+/** `hxxps://pypj[.]org/...`: a URL the author cut short is not a value; its host may be listed on its own. */
+export function elidedReason(text: string, end: number): string | undefined {
+  return /^(?:\.{3}|…)/.test(text.slice(end, end + 3)) ? 'elided' : undefined;
+}
+
 /** `xxx.xxx.xxx.xxx`, `XX.XX.XX.XX`: a template's placeholder, however the labels parse. */
 const PLACEHOLDER_LABEL = /^(?:x+|\*+|n+)$/i;
 

@@ -32,6 +32,7 @@ import {
   capitalizedNameReason,
   certificateFieldReason,
   codeReason,
+  elidedReason,
   fileColumnReason,
   fileNameReason,
   isWildcard,
@@ -290,6 +291,7 @@ class Reader {
         return (
           toolSourceReason(table) ??
           projectPageReason(normalized) ??
+          elidedReason(text, end) ??
           placeholderReason(hostOf('url', normalized) ?? '') ??
           certificateFieldReason(text, start)
         );

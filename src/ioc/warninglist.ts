@@ -223,7 +223,7 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   // Mining pools: a miner's configuration names them; the pool is a public service, not the actor's.
   ...publishers('cryptocurrency mining pool', ['minexmr.com', 'supportxmr.com', 'nanopool.org', '2miners.com', 'f2pool.com', 'moneroocean.stream', 'hashvault.pro', 'c3pool.com', 'xmrpool.eu', 'nicehash.com', 'herominers.com', 'minergate.com', 'ethermine.org', 'viabtc.com', 'antpool.com', 'unmineable.com']),
   // Remote-access and file-transfer tools that actors install: the vendor's site is not theirs.
-  ...publishers('legitimate tool vendor', ['anydesk.com', 'teamviewer.com', 'splashtop.com', 'screenconnect.com', 'connectwise.com', 'atera.com', 'rustdesk.com', 'simple-help.com', 'netsupportsoftware.com', 'realvnc.com', 'tightvnc.com', 'rclone.org', 'winscp.net', 'filezilla-project.org', 'putty.org', 'sysinternals.com', '7-zip.org', 'rarlab.com', 'advanced-ip-scanner.com', 'softperfect.com', 'nirsoft.net', 'python.org', 'nodejs.org', 'npmjs.com', 'pypi.org', 'docker.com', 'openai.com']),
+  ...publishers('legitimate tool vendor', ['anydesk.com', 'teamviewer.com', 'splashtop.com', 'screenconnect.com', 'connectwise.com', 'atera.com', 'rustdesk.com', 'simple-help.com', 'netsupportsoftware.com', 'realvnc.com', 'tightvnc.com', 'rclone.org', 'winscp.net', 'filezilla-project.org', 'putty.org', 'sysinternals.com', '7-zip.org', 'rarlab.com', 'advanced-ip-scanner.com', 'softperfect.com', 'nirsoft.net', 'python.org', 'nodejs.org', 'docker.com', 'openai.com']),
 
   // Platforms whose own pages are benign but whose URL paths are user content (repositories,
   // files, pastes): the domain is benign, a URL with a path is not covered.
@@ -264,6 +264,12 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   ['slack.com', { ...PLATFORM, why: 'messaging platform (Slack)' }],
   ['notion.so', { ...PLATFORM, why: 'platform domain (Notion)' }],
   ['paste.ee', { ...PLATFORM, why: 'paste service (Paste.ee)' }],
+  ['npmjs.com', { ...PLATFORM, why: 'package registry (npm)' }],
+  ['pypi.org', { ...PLATFORM, why: 'package registry (PyPI)' }],
+  ['crates.io', { ...PLATFORM, why: 'package registry (crates.io)' }],
+  ['rubygems.org', { ...PLATFORM, why: 'package registry (RubyGems)' }],
+  ['nuget.org', { ...PLATFORM, why: 'package registry (NuGet)' }],
+  ['packagist.org', { ...PLATFORM, why: 'package registry (Packagist)' }],
   ['anotepad.com', { ...PLATFORM, why: 'paste service (aNotepad)' }],
   ['rentry.co', { ...PLATFORM, why: 'paste service (Rentry)' }],
   ['controlc.com', { ...PLATFORM, why: 'paste service (ControlC)' }],
