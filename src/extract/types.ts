@@ -10,10 +10,11 @@ export interface ExtractedIoc {
   value: string;
   /** The lookup key (see src/ioc normalizeIoc). */
   normalized: string;
+  /** `high` or `medium`: a value with less evidence is no IOC (a reference, or held back). */
   confidence: Confidence;
   /** The sentence the value was found in, as written (defanged values stay defanged), ≤ 300 characters. */
   context: string;
-  /** The evidence, e.g. `defanged`, `ioc_table`, `ioc_list`, `prose`, `near_keyword`, `warninglist:<why>`. */
+  /** The evidence, e.g. `defanged`, `ioc_section`, `ioc_context`, `ioc_table`, `ioc_list`, `prose`, `near_keyword`. */
   reasons: ReasonCode[];
 }
 
