@@ -57,7 +57,7 @@ export function clip(text: string): string {
 
 /** Words near a value that say it is an indicator. */
 const POSITIVE =
-  /\b(?:c2|c&c|command[- ]and[- ]control|callbacks?|beacon(?:s|ed|ing)?|exfiltrat\w*|malicious|malware|payloads?|droppers?|loaders?|downloaders?|backdoors?|implants?|phishing|lures?|attackers?|attacks?|actors?|pos(?:e|es|ed|ing) as|impersonat\w*|spoof\w*|masquerad\w*|actor-controlled|attacker-controlled|iocs?|indicators?|sha-?256|sha-?1|md5|hash(?:es)?|ransomware|botnets?|stagers?|contacted|connects? to|connected to|resolv(?:es|ed) to|hosted (?:on|at)|downloaded from|wget|tftp|communicat\w* with|sinkhol\w*)\b/i;
+  /\b(?:c2|c&c|command[- ]and[- ]control|callbacks?|beacon(?:s|ed|ing)?|exfiltrat\w*|malicious|malware|payloads?|droppers?|loaders?|downloaders?|backdoors?|implants?|phishing|lures?|attackers?|attacks?|actors?|pos(?:e|es|ed|ing) as|impersonat\w*|spoof\w*|masquerad\w*|actor-controlled|attacker-controlled|iocs?|indicators?|sha-?256|sha-?1|md5|hash(?:es)?|ransomware|botnets?|stagers?|contacted|connects? to|connected to|resolv(?:es|ed) to|hosted (?:on|at)|downloaded from|wget|tftp|associated with (?:this|the|these) (?:activity|campaign|intrusions?|incidents?|actors?|group|malware|ransomware|operations?)|communicat\w* with|sinkhol\w*)\b/i;
 
 /** Words that say it is not: an example, a benign thing, an address to write to, a page to read. */
 const NEGATIVE =

@@ -51,6 +51,9 @@ export function enterHeading(state: SectionState, text: string, rank: number | u
   const heading = text.length > 120 ? `${text.slice(0, 119)}…` : text;
   const found = classifyHeading(text);
   if (found === 'benign') return { ...state, benign: true, heading };
+  // `Summary`, `Technical details` under `Indicators of Compromise`: still the indicators' part.
+  const nested = rank !== undefined && state.rank !== undefined && rank > state.rank;
+  if (found === 'other' && state.section === 'ioc' && nested) return { ...state, benign: false, heading };
   if (found !== undefined) return { section: found, rank, benign: false, heading };
   // An unclassified heading of the same or higher rank ends the classified section.
   const ends = rank !== undefined && state.rank !== undefined && rank <= state.rank;

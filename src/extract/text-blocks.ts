@@ -7,7 +7,10 @@
 //   and so is a Markdown (`## Network`) or AsciiDoc (`=== Network`) heading line, with its rank;
 // - an AsciiDoc table row (`|a |b`) gives one cell a column; its `|===` rules, attribute lines
 //   (`[options="header"]`) and Markdown code fences are separators;
+// - a line that opens an HTML block element (`<table>`, `<ul>`, `<div>`…) starts HTML embedded in
+//   the text, read as HTML up to the next blank line (Markdown's HTML blocks, CommonMark §4.6);
 // - everything else is a paragraph (its lines kept, so one value a line still shows as a list).
+import { htmlToBlocks } from './html-to-text.js';
 import type { Block } from './types.js';
 
 const LIST_MARKER = /^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])\s+/;
@@ -50,6 +53,9 @@ function asciidocRow(line: string): string[] | undefined {
     .filter((cell) => cell !== '');
 }
 
+/** A line that starts an HTML block in Markdown (CommonMark's kind 6 start condition, for the elements that hold text). */
+const HTML_BLOCK_START = /^<\/?(?:table|thead|tbody|tr|td|th|ul|ol|li|dl|dt|dd|div|p|blockquote|section|article|details|h[1-6]|pre)(?:[\s/>]|$)/i;
+
 /** What headings do not hold: a URL, a defanged value, an address. */
 const NOT_IN_HEADING = /:\/\/|\[\.\]|@|\[@\]/;
 
@@ -89,9 +95,32 @@ export function textToBlocks(text: string): Block[] {
     if (cell !== '') blocks.push({ kind: 'table_cell', text: cell });
   };
 
+  /** Lines of an HTML block embedded in the text, read as HTML when a blank line ends it. */
+  let html: string[] = [];
+  const emitHtml = (): void => {
+    if (html.length === 0) return;
+    blocks.push(...htmlToBlocks(html.join('\n')));
+    html = [];
+  };
+
   // trim() drops the `\r` of a CRLF line end; a no-break space reads as a space.
   for (const rawLine of text.replaceAll('\u00A0', ' ').split('\n')) {
     const line = rawLine.trim();
+    if (html.length > 0 || HTML_BLOCK_START.test(line)) {
+      if (html.length === 0) {
+        emitParagraph(held);
+        held = [];
+        emitParagraph(paragraph);
+        paragraph = [];
+        inTable = false;
+      }
+      if (line !== '') {
+        html.push(line);
+        continue;
+      }
+      emitHtml();
+      continue;
+    }
     if (line === '') {
       if (paragraph.length > 0) {
         emitParagraph(held);
@@ -170,6 +199,7 @@ export function textToBlocks(text: string): Block[] {
     held = [];
     paragraph.push(line);
   }
+  emitHtml();
   emitParagraph(held);
   if (paragraph.length > 0) {
     // A last line alone is a paragraph unless it stood alone after a blank line too.

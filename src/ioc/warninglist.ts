@@ -217,7 +217,7 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   // News, research and detection sites that reports cite as sources: a link to them is a reference.
   ...publishers('news site', ['bleepingcomputer.com', 'thehackernews.com', 'securityweek.com', 'krebsonsecurity.com', 'therecord.media', 'darkreading.com', 'theregister.com', 'arstechnica.com', 'zdnet.com', 'wired.com', 'techcrunch.com', 'cyberscoop.com', 'securityaffairs.com', 'helpnetsecurity.com', 'reuters.com', 'apnews.com', 'nytimes.com', 'washingtonpost.com', 'bbc.co.uk', 'bbc.com', 'cnn.com', 'theguardian.com', 'bloomberg.com', 'wsj.com']),
   ...publishers('security vendor or research site', ['welivesecurity.com', 'eset.com', 'talosintelligence.com', 'cisco.com', 'paloaltonetworks.com', 'crowdstrike.com', 'mandiant.com', 'sentinelone.com', 'sophos.com', 'securelist.com', 'kaspersky.com', 'trendmicro.com', 'proofpoint.com', 'checkpoint.com', 'fortinet.com', 'fortiguard.com', 'recordedfuture.com', 'thedfirreport.com', 'huntress.com', 'rapid7.com', 'tenable.com', 'zscaler.com', 'volexity.com', 'malwarebytes.com', 'bitdefender.com', 'avast.com', 'symantec.com', 'broadcom.com', 'citizenlab.ca', 'any.run', 'hybrid-analysis.com', 'joesandbox.com', 'urlscan.io', 'detection.fyi', 'socprime.com', 'censys.io', 'greynoise.io', 'alienvault.com']),
-  ...publishers('agency domain', ['justice.gov', 'state.gov', 'treasury.gov', 'whitehouse.gov', 'dhs.gov', 'hhs.gov', 'europol.europa.eu', 'ftc.gov', 'sec.gov', 'ncsc.nl', 'cert.pl', 'jpcert.or.jp', 'cert.europa.eu', 'cert.ssi.gouv.fr']),
+  ...publishers('agency domain', ['stopransomware.gov', 'justice.gov', 'state.gov', 'treasury.gov', 'whitehouse.gov', 'dhs.gov', 'hhs.gov', 'europol.europa.eu', 'ftc.gov', 'sec.gov', 'ncsc.nl', 'cert.pl', 'jpcert.or.jp', 'cert.europa.eu', 'cert.ssi.gouv.fr']),
   // Social media's own link shorteners: links to posts, never to payloads.
   ...publishers('social media link shortener', ['t.co', 'lnkd.in', 'fb.me', 'youtu.be', 'instagr.am', 'redd.it']),
   // Mining pools: a miner's configuration names them; the pool is a public service, not the actor's.
@@ -248,6 +248,7 @@ const DOMAIN_RULES: ReadonlyMap<string, DomainRule> = new Map<string, DomainRule
   ['mediafire.com', { ...PLATFORM, why: 'file-sharing service (MediaFire)' }],
   ['wetransfer.com', { ...PLATFORM, why: 'file-sharing service (WeTransfer)' }],
   ['sendspace.com', { ...PLATFORM, why: 'file-sharing service (Sendspace)' }],
+  ['dropmefiles.com', { ...PLATFORM, why: 'file-sharing service (DropMeFiles)' }],
   ['gofile.io', { ...PLATFORM, why: 'file-sharing service (Gofile)' }],
   ['file.io', { ...PLATFORM, why: 'file-sharing service (file.io)' }],
   ['transfer.sh', { ...PLATFORM, why: 'file-sharing service (transfer.sh)' }],

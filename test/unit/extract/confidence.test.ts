@@ -160,3 +160,15 @@ describe('keywords', () => {
     expect(find(extraction, 'update-check.net').confidence).toBe('high');
   });
 });
+
+describe('sections', () => {
+  it('a Summary or Technical Details heading inside an IOC document keeps its values in the IOC part', () => {
+    const text = '# Indicators of Compromise Pertaining to a Campaign\n\n## Technical Details\n\n<table>\n<tr><td>93.119.208.86</td></tr>\n</table>\n';
+    expect(find(extractIocs(text, { html: false }), '93.119.208.86').reasons).toEqual(expect.arrayContaining(['ioc_section', 'ioc_table']));
+  });
+
+  it('values "associated with this activity" are accused', () => {
+    const extraction = extractIocs('The following domains are associated with this activity: update-check.net and cdn-sync.org.', { html: false });
+    expect(extraction.iocs.map((ioc) => ioc.value)).toEqual(['update-check.net', 'cdn-sync.org']);
+  });
+});

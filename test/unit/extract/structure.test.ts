@@ -130,3 +130,16 @@ describe('plain-text tables', () => {
     for (const ioc of extraction.iocs) expect(ioc.reasons).toContain('ioc_list');
   });
 });
+
+describe('HTML embedded in a text (Markdown HTML blocks)', () => {
+  it('a run of lines that opens with a block tag is read as HTML up to the blank line', () => {
+    const text = '## Indicators\n\nThe following addresses:\n<table>\n<tr><td><strong>IP address</strong></td></tr>\n<tr><td>45.77.12.9</td></tr>\n</table>\n\nAfter the table.\n';
+    expect(textToBlocks(text)).toEqual([
+      { kind: 'heading', text: 'Indicators', level: 2 },
+      { kind: 'paragraph', text: 'The following addresses:' },
+      { kind: 'table_cell', text: 'IP address', table: {} },
+      { kind: 'table_cell', text: '45.77.12.9', table: {} },
+      { kind: 'paragraph', text: 'After the table.' },
+    ]);
+  });
+});
