@@ -26,8 +26,8 @@ const MAX_IPV6 = 50;
 
 // No word boundary in front: `…/athletehttps://t.co/x` is two links run together.
 const URL_START = /(?:https?|ftps?|wss?):\/\//gi;
-/** A scheme inside a URL starts the next one (a sticky copy, tried at one position). */
-const NESTED_SCHEME = /(?:https?|ftps?|wss?):\/\//iy;
+/** The scheme that ends a word: `athletehttps` → `https`, the start of the next URL. */
+const SCHEME_SUFFIX = /(?:https?|ftps?|wss?)$/i;
 /** A URL ends at whitespace, quotes, angle brackets and the characters RFC 3986 excludes. */
 const URL_STOP = /[\s<>"'`{}|\\^\u201C\u201D\u2018\u2019\u00AB\u00BB\u3000]/;
 /** Punctuation that ends a sentence rather than a URL. */
@@ -77,7 +77,18 @@ function isUrlStop(text: string, index: number): boolean {
 function urlEnd(text: string, start: number): number {
   let end = start;
   const limit = Math.min(text.length, start + MAX_URL_LENGTH + 64);
-  while (end < limit && !isUrlStop(text, end) && !startsScheme(text, end)) end++;
+  while (end < limit && !isUrlStop(text, end)) {
+    // A second `://` is a second URL run on (`…/athletehttps://t.co/x`): this one ends where
+    // that one's scheme starts. Only a `:` is looked at twice.
+    if (text.charCodeAt(end) === 58 /* : */ && text.startsWith('//', end + 1)) {
+      const scheme = SCHEME_SUFFIX.exec(text.slice(Math.max(start, end - 5), end));
+      if (scheme !== null) {
+        end -= scheme[0].length;
+        break;
+      }
+    }
+    end++;
+  }
   for (;;) {
     const last = text[end - 1] as string;
     if (URL_TRAILING.test(last)) {
@@ -91,14 +102,6 @@ function urlEnd(text: string, start: number): number {
     end--;
   }
   return end;
-}
-
-/** Whether a scheme (`https://`) starts at `index`: only ever tested at an `h`, `f` or `w` followed by more. */
-function startsScheme(text: string, index: number): boolean {
-  const code = text.charCodeAt(index) | 0x20;
-  if (code !== 0x68 && code !== 0x66 && code !== 0x77) return false;
-  NESTED_SCHEME.lastIndex = index;
-  return NESTED_SCHEME.test(text);
 }
 
 function findUrls(text: string, out: Candidate[]): void {

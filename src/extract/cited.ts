@@ -19,10 +19,17 @@ function isMarkdownLink(text: string, start: number, end: number): boolean {
   );
 }
 
+/** The words the patterns above end with: a value after any other word is not tested. */
+const LAST_WORDS: ReadonlySet<string> = new Set(['the', 'legitimate', 'of', 'as', 'against']);
+const LAST_WORD_STEMS = /^(?:target|impersonat|spoof|mimic|imitat)/;
+
 /** Why a value is cited rather than accused (`link`, `victim`), or undefined. Looks 40 characters back at most. */
 export function citedReason(text: string, start: number, end: number, isUrl: boolean, defanged: boolean): 'link' | 'victim' | undefined {
   if (isUrl && !defanged && isMarkdownLink(text, start, end)) return 'link';
   const before = text.slice(Math.max(0, start - 40), start);
+  const words = before.trimEnd();
+  const last = words.slice(words.lastIndexOf(' ') + 1).toLowerCase();
+  if (!LAST_WORDS.has(last) && !LAST_WORD_STEMS.test(last)) return undefined;
   if (IMITATED_BEFORE.test(before) || (!defanged && VICTIM_BEFORE.test(before))) return 'victim';
   return undefined;
 }

@@ -7,14 +7,22 @@ export const MAX_CONTEXT_LENGTH = 300;
 /** How far a sentence boundary is looked for on each side; also what bounds the cost per value. */
 const SCAN_LIMIT = 200;
 
-/** A line of prose (several words, no closing punctuation) that the next line carries on in lower case. */
-const WRAPPED_LINE_END = /(?:\S+ ){4}[^\n]*[\p{L}\p{N},`'")]$/u;
-const WRAPPED_LINE_START = /^[\p{Ll}(`'"]/u;
+/** A line of prose ends without closing punctuation; the next line carries it on in lower case. */
+const WRAPPED_LINE_LAST = /[\p{L}\p{N},`'")]/u;
+const WRAPPED_LINE_START = /[\p{Ll}(`'"]/u;
+/** Prose has words: at least this many spaces in the line's last 120 characters (a list of values has none). */
+const WRAPPED_LINE_SPACES = 4;
 
 /** Hard-wrapped prose (plain-text articles) keeps its sentences across lines; a list of values does not. */
 function isWrap(text: string, index: number): boolean {
-  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
-  return WRAPPED_LINE_END.test(text.slice(Math.max(lineStart, index - 120), index)) && WRAPPED_LINE_START.test(text.slice(index + 1, index + 2));
+  const next = text[index + 1];
+  const last = text[index - 1];
+  if (next === undefined || last === undefined || !WRAPPED_LINE_START.test(next) || !WRAPPED_LINE_LAST.test(last)) return false;
+  let spaces = 0;
+  for (let i = index - 1; i >= 0 && i >= index - 120 && text.charCodeAt(i) !== 10; i--) {
+    if (text.charCodeAt(i) === 32 && ++spaces >= WRAPPED_LINE_SPACES) return true;
+  }
+  return false;
 }
 
 function isBoundary(text: string, index: number): boolean {
@@ -71,9 +79,11 @@ export interface Signals {
 /** `domains that imitate legitimate services`: the word "legitimate" here accuses, it does not acquit. */
 const IMITATION = /\b(?:imitat\w*|mimic\w*|masquerad\w*|impersonat\w*|spoof\w*|pos(?:e|es|ed|ing) as|disguis\w*|typosquat\w*|look-?alike|lookalike|resembl\w*|appear(?:s|ed|ing)? to be|made to look like|fake)\b[^.;]{0,60}?\blegitimate\b/i;
 
+const LEGITIMATE = /legitimate/i;
+
 /** The first positive and the first negative keyword of a sentence. */
 export function keywordSignals(sentence: string): Signals {
-  const imitation = IMITATION.exec(sentence);
+  const imitation = LEGITIMATE.test(sentence) ? IMITATION.exec(sentence) : null;
   const read = imitation === null ? sentence : sentence.replace(imitation[0], ' ');
   const positive = imitation === null ? POSITIVE.exec(sentence)?.[0]?.toLowerCase() : 'imitates legitimate';
   const negative = NEGATIVE.exec(read)?.[0]?.toLowerCase();

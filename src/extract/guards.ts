@@ -70,13 +70,16 @@ export function avNameReason(text: string, start: number, end: number, value: st
   if (AV_SUFFIX.test(text.slice(end, end + 10))) return 'av_name';
   // `PowerShell/Pterodo.GA`, `MSIL/Agent.ET`: a word and a slash before the name (a host is never
   // written after one: a URL's host comes after `//`, and a URL's path holds no host).
-  if (text[start - 1] === '/' && /[A-Za-z0-9]$/.test(text.slice(Math.max(0, start - 2), start - 1))) return 'av_name';
+  const mark = text[start - 1];
+  if (mark === '/' && /[A-Za-z0-9]/.test(text[start - 2] ?? '')) return 'av_name';
+  // `HEUR:Trojan.Win32.Agent.gen`: a category word and a colon.
+  if (mark === ':') {
+    const prefix = AV_PREFIX_WORD.exec(text.slice(Math.max(0, start - 24), start))?.[1]?.toLowerCase();
+    if (prefix !== undefined && AV_PREFIXES.has(prefix)) return 'av_name';
+  }
   // `Pterodo.GA`: a variant suffix in capitals after a name in mixed case.
   const tld = value.slice(value.lastIndexOf('.') + 1);
   if (/^[A-Z]{2,}$/.test(tld) && /\p{Ll}/u.test(value)) return 'av_name';
-  const before = text.slice(Math.max(0, start - 24), start);
-  const prefix = AV_PREFIX_WORD.exec(before)?.[1]?.toLowerCase();
-  if (prefix !== undefined && AV_PREFIXES.has(prefix)) return 'av_name';
   // `Trojan.Win32.Agent.ab`: the name itself starts with a platform or category word.
   const parts = value.split('.');
   if (parts.length >= 3 && AV_PREFIXES.has((parts[0] ?? '').toLowerCase())) return 'av_name';
@@ -123,29 +126,38 @@ const LABEL_WINDOW = 40;
 /** A cell beside the value that is only such a label (`TLSH`, `JA3 hash`). */
 const NOT_A_FILE_HASH_CELL = new RegExp(`^\\W*(?:${NOT_A_FILE_HASH.source})(?: hash)?\\W*$`, 'i');
 
-export function notAFileHashReason(text: string, start: number, table: TableContext | undefined): string | undefined {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const label = text.slice(Math.max(lineStart, start - LABEL_WINDOW), start);
+/** By the label just before the value on its line (the table's column and row are read by the caller). */
+export function notAFileHashReason(text: string, start: number): string | undefined {
+  const label = lineBefore(text, start, LABEL_WINDOW);
   // The label must lead straight to the value: `JA3: 6734…`, `imphash 1f2e…`, not a name further back.
-  const leading = /([\p{L}\p{N} ()-]+)[\s:=(|-]*$/u.exec(label)?.[1] ?? '';
   // The label nearest the value names it: `TLS client JA3:` is a JA3.
-  const sibling = table?.siblings?.find((text) => NOT_A_FILE_HASH_CELL.test(text));
-  const found = lastMatch(leading) ?? lastMatch(table?.column ?? '') ?? lastMatch(table?.row ?? '') ?? (sibling === undefined ? undefined : lastMatch(sibling));
+  const leading = /([\p{L}\p{N} ()-]+)[\s:=(|-]*$/u.exec(label)?.[1];
+  const found = leading === undefined ? undefined : lastMatch(leading);
   return found === undefined ? undefined : `not_a_file_hash:${found.toLowerCase()}`;
 }
 
+/** The text of the value's line before it, at most `max` characters (never scans further back). */
+function lineBefore(text: string, start: number, max: number): string {
+  const before = text.slice(Math.max(0, start - max), start);
+  return before.slice(before.lastIndexOf('\n') + 1);
+}
+
 function lastMatch(label: string): string | undefined {
+  if (label === '' || !NOT_A_FILE_HASH.test(label)) return undefined;
   let last: string | undefined;
   for (const match of label.matchAll(NOT_A_FILE_HASH_ALL)) last = match[0];
   return last;
 }
 
 /** `CN=www.microsoft.com`, `emailAddress=…`, `Issuer: …`: a certificate's fields, faked at will, are not indicators. */
-const CERTIFICATE_FIELD = /(?:\b(?:CN|OU|O|L|ST|C|E|DC|emailAddress|commonName|organizationName)\s*=\s*"?|\b(?:subject|issuer)(?: name| dn)?\s*[:=]\s*(?:[^\n]{0,80}[,/]\s*)?)$/i;
+const CERTIFICATE_FIELD = /(?:\b(?:CN|OU|O|L|ST|C|E|DC|emailAddress|commonName|organizationName)\s*=\s*"?|\b(?:subject|issuer)(?: name| dn)?\s*[:=]\s*)$/i;
 
 export function certificateFieldReason(text: string, start: number): string | undefined {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  return CERTIFICATE_FIELD.test(text.slice(Math.max(lineStart, start - 120), start)) ? 'certificate_field' : undefined;
+  // A field's value follows `=` or `:` (and maybe a quote): only then is the label read.
+  let i = start - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '"')) i--;
+  if (text[i] !== '=' && text[i] !== ':') return undefined;
+  return CERTIFICATE_FIELD.test(lineBefore(text, start, 40)) ? 'certificate_field' : undefined;
 }
 
 /** `hxxps://pypj[.]org/...`: a URL the author cut short is not a value; its host may be listed on its own. */
@@ -157,6 +169,7 @@ export function elidedReason(text: string, end: number): string | undefined {
 const PLACEHOLDER_LABEL = /^(?:x+|\*+|n+)$/i;
 
 export function placeholderReason(host: string): string | undefined {
+  if (!PLACEHOLDER_LABEL.test(host.slice(0, host.indexOf('.')))) return undefined;
   const labels = host.split('.');
   return labels.length >= 2 && labels.every((label) => PLACEHOLDER_LABEL.test(label)) ? 'placeholder' : undefined;
 }
@@ -179,26 +192,57 @@ export function codeReason(text: string, end: number, value: string, defanged: b
 const FILE_COLUMN = /\b(?:file ?names?|files?|paths?|process(?:es)?|executables?|modules?|dlls?|binar(?:y|ies)|attachments?|artifacts?)\b/i;
 const HOST_COLUMN = /\b(?:domains?|hosts?|hostnames?|urls?|c2|servers?|address(?:es)?|ips?|network)\b/i;
 
-export function fileColumnReason(table: TableContext | undefined, defanged: boolean): string | undefined {
-  const column = table?.column;
-  if (defanged || column === undefined) return undefined;
-  return FILE_COLUMN.test(column) && !HOST_COLUMN.test(column) ? 'file_name:column' : undefined;
+/** What a table column's header says its values are not; the same for every cell of the column. */
+export interface ColumnGuards {
+  /** A column of file names. */
+  fileColumn: boolean;
+  /** A column of where public tools come from. */
+  toolSource: boolean;
+  /** A column of addresses (its values are no versions, whatever the row says). */
+  addresses: boolean;
+  /** A column of versions. */
+  versions: boolean;
+  /** Why a hash in this column is no file hash (`not_a_file_hash:imphash`), or undefined. */
+  notAFileHash: string | undefined;
+}
+
+export function columnGuards(column: string): ColumnGuards {
+  const label = lastMatch(column);
+  const addresses = ADDRESS_COLUMN.test(column);
+  return {
+    fileColumn: FILE_COLUMN.test(column) && !HOST_COLUMN.test(column),
+    toolSource: TOOL_SOURCE_COLUMN.test(column),
+    addresses,
+    versions: !addresses && VERSION_COLUMN.test(column),
+    notAFileHash: label === undefined ? undefined : `not_a_file_hash:${label.toLowerCase()}`,
+  };
+}
+
+/** Why a hash is no file hash by its row: the row's label or a short cell beside it (`TLSH`). */
+export function rowNotAFileHash(table: TableContext | undefined): string | undefined {
+  if (table === undefined) return undefined;
+  const sibling = table.siblings?.find((text) => NOT_A_FILE_HASH_CELL.test(text));
+  const label = lastMatch(table.row ?? '') ?? (sibling === undefined ? undefined : lastMatch(sibling));
+  return label === undefined ? undefined : `not_a_file_hash:${label.toLowerCase()}`;
+}
+
+/** Whether a row's label says it holds versions (`Firmware | 6.50.5.5`). */
+export function rowOfVersions(table: TableContext | undefined): boolean {
+  return table?.row !== undefined && VERSION_COLUMN.test(table.row);
 }
 
 /** `Tool | Description | Source`: the column that says where a public tool comes from. */
 const TOOL_SOURCE_COLUMN = /^\W*(?:sources?|downloads?|download (?:links?|locations?|urls?|pages?)|projects?|project pages?|homepages?|repositor(?:y|ies)|references?|links?|more information)\W*$/i;
 
-export function toolSourceReason(table: TableContext | undefined): string | undefined {
-  return table?.column !== undefined && TOOL_SOURCE_COLUMN.test(table.column) ? 'tool_source' : undefined;
-}
-
 /** Code-hosting sites where a public tool has its project page. */
 const CODE_HOSTS: ReadonlySet<string> = new Set(['github.com', 'gitlab.com', 'bitbucket.org', 'codeberg.org', 'sourceforge.net']);
+const CODE_HOST_URL = /^https?:\/\/(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org|sourceforge\.net)\//i;
 /** Pages of a project (its root, its code, its releases list), not a file served raw or a release download. */
 const PROJECT_PAGE = /^\/[^/]+\/[^/]+(?:\/(?:tree|blob|wiki|releases|tags)(?:\/(?!download\/)[^?#]*)?)?\/?$/;
 
 /** `https://github.com/gentilkiwi/mimikatz`: where a public tool lives is not the actor's infrastructure. */
 export function projectPageReason(url: string): string | undefined {
+  if (!CODE_HOST_URL.test(url)) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -212,9 +256,3 @@ export function projectPageReason(url: string): string | undefined {
 /** A table column or row about versions: `Fixed version`, `Affected releases`, `Firmware`. */
 const VERSION_COLUMN = /\b(?:versions?|releases?|builds?|firmware|patch(?:es|ed)?|fixed|updates?|upgrade|affected)\b/i;
 const ADDRESS_COLUMN = /\b(?:ip|ips|ipv4|address(?:es)?|hosts?|servers?|c2|indicators?|iocs?)\b/i;
-
-/** Whether a table cell's column or row says it holds versions (and nothing says addresses). */
-export function versionColumn(table: TableContext | undefined): boolean {
-  if (table === undefined || ADDRESS_COLUMN.test(table.column ?? '')) return false;
-  return VERSION_COLUMN.test(table.column ?? '') || VERSION_COLUMN.test(table.row ?? '');
-}

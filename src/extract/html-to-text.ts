@@ -83,8 +83,14 @@ const NOT_SPACE = /\S/;
 
 /** Short cells of a row name the others (`3B26…71E5 | TLSH`): each cell learns the short texts beside it. */
 const MAX_SIBLING = 40;
+/** A row of more cells is no row of labelled values (and would cost each cell a look at all the others). */
+export const MAX_CELLS_WITH_SIBLINGS = 16;
 
 function endRow(table: TableState): void {
+  if (table.row.length > MAX_CELLS_WITH_SIBLINGS) {
+    table.row = [];
+    return;
+  }
   for (const cell of table.row) {
     const siblings = table.row.filter((other) => other !== cell && other.text.length <= MAX_SIBLING).map((other) => other.text);
     if (siblings.length > 0) cell.context.siblings = siblings;

@@ -26,22 +26,23 @@ import { findCveIds, findTechniqueIds, type IdMatch } from './attack-and-cve.js'
 import { findCandidates, type Candidate } from './candidates.js';
 import { citedReason } from './cited.js';
 import { heldReason, isBetter, scoreEvidence, type Evidence, type Scored } from './confidence.js';
-import { clip, contextSentence, introducesIocs, introLineEnd, keywordSignals, sentenceSpan, tableClass } from './context.js';
+import { clip, contextSentence, introducesIocs, introLineEnd, keywordSignals, sentenceSpan, tableClass, type Signals } from './context.js';
 import {
   avNameReason,
   capitalizedNameReason,
   certificateFieldReason,
+  columnGuards,
   codeReason,
   elidedReason,
-  fileColumnReason,
   fileNameReason,
   isWildcard,
   notAFileHashReason,
   placeholderReason,
   projectPageReason,
-  toolSourceReason,
-  versionColumn,
+  rowNotAFileHash,
+  rowOfVersions,
   versionReason,
+  type ColumnGuards,
 } from './guards.js';
 import { htmlToBlocks } from './html-to-text.js';
 import { findIndustries, speaksOfTargeting, type IndustryText } from './industries.js';
@@ -50,7 +51,7 @@ import { enterHeading, initialSectionState, type SectionState } from './sections
 import { findTags } from './tags.js';
 import { textToBlocks } from './text-blocks.js';
 import { joinWrappedValues } from './wrapped.js';
-import type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, Reference, ReferenceType } from './types.js';
+import type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, Reference, ReferenceType, TableContext } from './types.js';
 
 export type { Block, ExtractedIoc, Extraction, ExtractOptions, HeldValue, Reference } from './types.js';
 export { blocksToText, htmlToBlocks } from './html-to-text.js';
@@ -144,6 +145,70 @@ function isLeading(before: string): boolean {
   return LEADING_NOISE.test(withoutWildcard) || SHORT_LABEL.test(withoutWildcard);
 }
 
+/** Where a value is written: what its context sentence is read from. */
+interface Place {
+  block: Block;
+  refanged: RefangedText;
+  start: number;
+  end: number;
+  layout: Evidence['layout'];
+}
+
+/** What a block's place says of every value in it, worked out once a block. */
+interface BlockFacts {
+  /** Where a lead-in line of the block ends (`The C2 servers:`), or -1. */
+  introEnd: number;
+  /** What the block's table says of its cells. */
+  table: 'ioc' | 'benign' | undefined;
+  column: ColumnGuards;
+  lines: Lines;
+  /** The block's text with its values blanked out: the words a sentence says about them. */
+  words: string;
+  /** The last sentence read: the next value in it reuses its words and keywords. */
+  sentence: SentenceRead | undefined;
+}
+
+/** A sentence, the words it says about its values, and their keywords (read when first asked for). */
+interface SentenceRead {
+  start: number;
+  end: number;
+  words: string;
+  signals: Signals | undefined;
+}
+
+/** Nothing IOC-shaped is written without one of these (a hash has a digit but once in 10^13). */
+const MAY_HOLD_A_VALUE = /[.:@[({\\\d\u200B-\u200D\u2060\uFEFF]/;
+
+/** The text with every value replaced by blanks (same length): keywords inside values do not count. */
+function withoutValues(text: string, candidates: readonly Candidate[]): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (const { start, end } of candidates) {
+    if (end <= at) continue;
+    const from = Math.max(start, at);
+    parts.push(text.slice(at, from), ' '.repeat(end - from));
+    at = end;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
+}
+
+/**
+ * The sentence of a value and its words; one read serves every value inside it (a sentence
+ * longer than the scan reaches is the part of it read first: its values are read in that window).
+ */
+function sentenceAround(text: string, start: number, end: number, facts: BlockFacts): SentenceRead {
+  const last = facts.sentence;
+  if (last !== undefined && start >= last.start && end <= last.end) return last;
+  const [from, to] = sentenceSpan(text, start, end);
+  const read: SentenceRead = { start: from, end: to, words: facts.words.slice(from, to), signals: undefined };
+  facts.sentence = read;
+  return read;
+}
+
+/** A canonical URL's host, read without parsing it again. */
+const URL_HOST = /^[a-z][a-z0-9+.-]*:\/\/([^/?#:]+)/;
+
 /** Types an article cites rather than accuses: a link, a site's name, a contact address. */
 const REFERENCE_TYPES: ReadonlySet<IocType> = new Set<ReferenceType>(['url', 'domain', 'email']);
 
@@ -164,18 +229,23 @@ class Reader {
   /** The paragraph before said that what follows are indicators (`…used the following C2 servers:`). */
   private introIocs = false;
   private readonly parsed = new Map<string, ParseResult>();
+  /** What each table column's header says, read once a document. */
+  private readonly columns = new Map<string, ColumnGuards>();
+  private readonly tableClasses = new Map<string, 'ioc' | 'benign' | undefined>();
   private readonly warnings = new Map<string, string | undefined>();
 
   constructor(private readonly article: ArticleSite) {}
 
   read(written: Block): void {
-    const block = written.kind === 'table_cell' ? { ...written, text: joinWrappedValues(written.text) } : written;
+    const joined = written.kind === 'table_cell' ? joinWrappedValues(written.text) : written.text;
+    const block = joined === written.text ? written : { ...written, text: joined };
     if (block.kind === 'heading') {
       this.state = enterHeading(this.state, block.text, block.level);
       this.introTargets = false;
       this.tagTexts.push(block.text);
     } else if (this.state.section !== 'reference' && this.state.section !== 'contact') {
-      this.industryTexts.push({ text: block.text, inheritsTargeting: block.kind === 'list_item' && this.introTargets });
+      // A cell of an IOC table holds values, not the sectors an actor targets.
+      if (block.kind !== 'table_cell' || this.state.section !== 'ioc') this.industryTexts.push({ text: block.text, inheritsTargeting: block.kind === 'list_item' && this.introTargets });
       this.tagTexts.push(block.text);
     }
     if (block.kind === 'paragraph' || block.kind === 'table_cell' || block.kind === 'code') {
@@ -184,11 +254,24 @@ class Reader {
       this.introTargets = tail.trimEnd().endsWith(':') && speaksOfTargeting(tail);
     }
     if (block.kind === 'paragraph' || block.kind === 'heading') this.introIocs = introducesIocs(block.text);
+    // Most words and cells hold nothing IOC-shaped: no scan for them.
+    if (!MAY_HOLD_A_VALUE.test(block.text)) return;
     const refanged = refangWithMap(block.text);
-    const lines = new Lines(refanged.text);
-    // `The payload servers:` on a line of its own leads the lines after it, in the same block.
-    const introEnd = block.kind === 'paragraph' || block.kind === 'code' ? introLineEnd(refanged.text) : -1;
-    for (const candidate of findCandidates(refanged.text)) this.readCandidate(block, refanged, lines, candidate, introEnd);
+    const candidates = findCandidates(refanged.text);
+    if (candidates.length > 0) {
+      const text = refanged.text;
+      // `The payload servers:` on a line of its own leads the lines after it, in the same block.
+      const introEnd = block.kind === 'paragraph' || block.kind === 'code' ? introLineEnd(text) : -1;
+      const facts: BlockFacts = {
+        introEnd,
+        table: this.tableClass(block.table),
+        column: this.columnGuards(block.table?.column ?? ''),
+        lines: new Lines(text),
+        words: withoutValues(text, candidates),
+        sentence: undefined,
+      };
+      for (const candidate of candidates) this.readCandidate(block, refanged, candidate, facts);
+    }
     this.readIds(block, refanged, 'cve', findCveIds(refanged.text));
     this.readIds(block, refanged, 'mitre_attack', findTechniqueIds(refanged.text));
   }
@@ -203,38 +286,54 @@ class Reader {
     return result;
   }
 
+  /** What a table's caption and column say of its cells, read once a caption and column. */
+  private tableClass(table: TableContext | undefined): 'ioc' | 'benign' | undefined {
+    if (table === undefined) return undefined;
+    const key = `${table.caption ?? ''}\u0000${table.column ?? ''}`;
+    if (!this.tableClasses.has(key)) this.tableClasses.set(key, tableClass(table));
+    return this.tableClasses.get(key);
+  }
+
+  private columnGuards(header: string): ColumnGuards {
+    let guards = this.columns.get(header);
+    if (guards === undefined) {
+      guards = columnGuards(header);
+      this.columns.set(header, guards);
+    }
+    return guards;
+  }
+
   private warning(type: IocType, normalized: string): string | undefined {
     const key = `${type}\u0000${normalized}`;
     if (!this.warnings.has(key)) this.warnings.set(key, warningFor(type, normalized));
     return this.warnings.get(key);
   }
 
-  private readCandidate(block: Block, refanged: RefangedText, lines: Lines, candidate: Candidate, introEnd: number): void {
+  private readCandidate(block: Block, refanged: RefangedText, candidate: Candidate, facts: BlockFacts): void {
     const text = refanged.text;
     const { start, end, type } = candidate;
     const result = this.parse(type, candidate.value);
     if (!result.ok) return;
-    const layout = layoutOf(block.kind, text, lines, start, end);
+    const layout = layoutOf(block.kind, text, facts.lines, start, end);
     const ioc = result.ioc;
     const defanged = refanged.isDefanged(start, end);
-    const [sentenceStart, sentenceEnd] = sentenceSpan(text, start, end);
-    const around = `${text.slice(sentenceStart, start)} ${text.slice(end, sentenceEnd)}`;
-    const context = (): string => this.context(block, refanged, start, end, layout);
-    const guard = this.guard(ioc.type, ioc.normalized, text, candidate, around, defanged, block);
-    if (guard !== undefined) return this.hold(ioc, guard, context, false);
-    if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return this.hold(ioc, 'own_site', context, true);
+    const sentence = sentenceAround(text, start, end, facts);
+    const at: Place = { block, refanged, start, end, layout };
+    const guard = this.guard(ioc.type, ioc.normalized, text, candidate, sentence.words, defanged, block, facts.column);
+    if (guard !== undefined) return this.hold(ioc, guard, at, false);
+    if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return this.hold(ioc, 'own_site', at, true);
     const cited = citedReason(text, start, end, type === 'url', defanged);
-    if (cited !== undefined) return this.hold(ioc, cited, context, REFERENCE_TYPES.has(ioc.type));
-    const signals = keywordSignals(around);
+    if (cited !== undefined) return this.hold(ioc, cited, at, REFERENCE_TYPES.has(ioc.type));
+    sentence.signals ??= keywordSignals(sentence.words);
+    const signals = sentence.signals;
     const warning = this.warning(ioc.type, ioc.normalized);
-    const table = tableClass(block.table);
     const evidence: Evidence = {
       type: ioc.type,
       defanged,
       layout,
       section: this.state.section,
-      benignSection: this.state.benign || table === 'benign',
-      iocContext: table === 'ioc' || (layout !== 'prose' && (this.introIocs || (introEnd !== -1 && start > introEnd))),
+      benignSection: this.state.benign || facts.table === 'benign',
+      iocContext: facts.table === 'ioc' || (layout !== 'prose' && (this.introIocs || (facts.introEnd !== -1 && start > facts.introEnd))),
       wildcard: type === 'domain' && isWildcard(text, start),
     };
     if (signals.positive !== undefined) evidence.positiveKeyword = signals.positive;
@@ -243,7 +342,7 @@ class Reader {
     const scored = scoreEvidence(evidence);
     if (scored.confidence === 'low') {
       // A link, a name or an address the article cites is one of its references; an address or a hash is held back.
-      return this.hold(ioc, heldReason(evidence), context, REFERENCE_TYPES.has(ioc.type));
+      return this.hold(ioc, heldReason(evidence), at, REFERENCE_TYPES.has(ioc.type));
     }
     const key = `${ioc.type}\u0000${ioc.normalized}`;
     const previous = this.found.get(key);
@@ -253,17 +352,29 @@ class Reader {
       value: ioc.value,
       normalized: ioc.normalized,
       confidence: scored.confidence,
-      context: context(),
+      context: this.context(at),
       reasons: scored.reasons,
     };
     this.found.set(key, { ioc: extracted, scored });
   }
 
   /** Keeps the first occurrence of a value that is not put forward, with the reason. */
-  private hold(ioc: { type: IocType; value: string; normalized: string }, reason: string, context: () => string, reference: boolean): void {
+  private hold(ioc: { type: IocType; value: string; normalized: string }, reason: string, at: Place, reference: boolean): void {
     const key = `${ioc.type}\u0000${ioc.normalized}`;
     if (this.held.has(key)) return;
-    this.held.set(key, { value: { type: ioc.type, value: ioc.value, normalized: ioc.normalized, reason, context: context() }, reference });
+    // The sentence is read only when asked for (`socd extract --all`): ingestion keeps no context for them.
+    let context: string | undefined;
+    const read = (): string => (context ??= this.context(at));
+    const value: HeldValue = {
+      type: ioc.type,
+      value: ioc.value,
+      normalized: ioc.normalized,
+      reason,
+      get context(): string {
+        return read();
+      },
+    };
+    this.held.set(key, { value, reference });
   }
 
   /** Why an IOC-shaped string is something else: a file name, a version, code, a placeholder, a certificate's field, a fingerprint. */
@@ -275,24 +386,24 @@ class Reader {
     around: string,
     defanged: boolean,
     block: Block,
+    column: ColumnGuards,
   ): string | undefined {
     const { start, end } = candidate;
-    const table = block.table;
     switch (type) {
       case 'domain':
         return (
           this.notAHost(text, candidate, around, defanged) ??
-          fileColumnReason(table, defanged) ??
-          toolSourceReason(table) ??
+          (column.fileColumn && !defanged ? 'file_name:column' : undefined) ??
+          (column.toolSource ? 'tool_source' : undefined) ??
           placeholderReason(normalized) ??
           certificateFieldReason(text, start)
         );
       case 'url':
         return (
-          toolSourceReason(table) ??
+          (column.toolSource ? 'tool_source' : undefined) ??
           projectPageReason(normalized) ??
           elidedReason(text, end) ??
-          placeholderReason(hostOf('url', normalized) ?? '') ??
+          placeholderReason(URL_HOST.exec(normalized)?.[1] ?? '') ??
           certificateFieldReason(text, start)
         );
       case 'email':
@@ -301,12 +412,12 @@ class Reader {
         if (defanged) return undefined;
         // `3.2.10.0 Use of weak hash` heads a numbered section; `14.1.4.4` sits in a version column.
         if (block.kind === 'heading' && !/[\p{L}\p{N}]/u.test(text.slice(0, start))) return 'section_number';
-        return versionReason(text, start, end, defanged) ?? (versionColumn(table) ? 'version_number' : undefined);
+        return versionReason(text, start, end, defanged) ?? (column.versions || (!column.addresses && rowOfVersions(block.table)) ? 'version_number' : undefined);
       case 'md5':
       case 'sha1':
       case 'sha256':
       case 'sha512':
-        return notAFileHashReason(text, start, table);
+        return notAFileHashReason(text, start) ?? column.notAFileHash ?? rowNotAFileHash(block.table);
       default:
         return undefined;
     }
@@ -323,7 +434,7 @@ class Reader {
   }
 
   /** The sentence as written; a value alone in a cell, item or line gets its heading in front. */
-  private context(block: Block, refanged: RefangedText, start: number, end: number, layout: Evidence['layout']): string {
+  private context({ block, refanged, start, end, layout }: Place): string {
     const originalStart = refanged.toOriginal(start);
     const originalEnd = refanged.toOriginal(Math.max(start, end - 1)) + 1;
     const sentence = contextSentence(block.text, originalStart, originalEnd);
@@ -346,7 +457,7 @@ class Reader {
       this.ids.set(`${type}\u0000${match.id}`, {
         type,
         value: match.id,
-        context: this.context(block, refanged, match.start, match.end, layout),
+        context: this.context({ block, refanged, start: match.start, end: match.end, layout }),
         mentions: 1,
         listed: layout !== 'prose',
       });

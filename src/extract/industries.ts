@@ -77,10 +77,11 @@ export function speaksOfTargeting(text: string): boolean {
 }
 
 /**
- * Every keyword above has three letters in a row but `K-12`: a text without them names no
- * industry, and is not scanned (the scanners try dozens of keywords at each word start).
+ * Every keyword above has three letters in a row, one of them past `f`, but `K-12`: a text
+ * without them (a hash, an address) names no industry, and is not scanned (the scanners try
+ * dozens of keywords at each word start).
  */
-const MAY_NAME_AN_INDUSTRY = /[a-z]{3}|k-12/i;
+const MAY_NAME_AN_INDUSTRY = /[g-z][a-z]{2}|[a-z][g-z][a-z]|[a-z]{2}[g-z]|k-12/i;
 
 /** Industries with evidence, in the order of INDUSTRIES. Each pattern scans each text once. */
 export function findIndustries(texts: readonly IndustryText[], title?: string): Industry[] {
@@ -101,7 +102,14 @@ export function findIndustries(texts: readonly IndustryText[], title?: string): 
     }
   };
   if (title !== undefined) read(title, true);
-  for (const { text, inheritsTargeting } of texts) read(text, inheritsTargeting);
+  // Neighbouring texts of the same kind are read as one (a line apart): one scan, not one a table cell.
+  for (let i = 0; i < texts.length; ) {
+    const targeted = (texts[i] as IndustryText).inheritsTargeting;
+    let j = i + 1;
+    while (j < texts.length && (texts[j] as IndustryText).inheritsTargeting === targeted) j++;
+    read(j === i + 1 ? (texts[i] as IndustryText).text : texts.slice(i, j).map((t) => t.text).join('\n'), targeted);
+    i = j;
+  }
   for (const [industry, count] of mentions) if (count >= MIN_PLAIN_MENTIONS) strong.add(industry);
   return (Object.keys(KEYWORDS) as Industry[]).filter((industry) => strong.has(industry));
 }

@@ -10,7 +10,7 @@
 // - a line that opens an HTML block element (`<table>`, `<ul>`, `<div>`…) starts HTML embedded in
 //   the text, read as HTML up to the next blank line (Markdown's HTML blocks, CommonMark §4.6);
 // - everything else is a paragraph (its lines kept, so one value a line still shows as a list).
-import { htmlToBlocks } from './html-to-text.js';
+import { htmlToBlocks, MAX_CELLS_WITH_SIBLINGS } from './html-to-text.js';
 import type { Block } from './types.js';
 
 const LIST_MARKER = /^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])\s+/;
@@ -106,7 +106,8 @@ export function textToBlocks(text: string): Block[] {
   // trim() drops the `\r` of a CRLF line end; a no-break space reads as a space.
   for (const rawLine of text.replaceAll('\u00A0', ' ').split('\n')) {
     const line = rawLine.trim();
-    if (html.length > 0 || HTML_BLOCK_START.test(line)) {
+    const first = line.charCodeAt(0);
+    if (html.length > 0 || (first === 60 /* < */ && HTML_BLOCK_START.test(line))) {
       if (html.length === 0) {
         emitParagraph(held);
         held = [];
@@ -129,14 +130,16 @@ export function textToBlocks(text: string): Block[] {
       }
       continue;
     }
-    if (DELIMITER.test(line)) {
+    // Only a line that starts with a mark can be a delimiter or a marked-up heading.
+    const marked = first === 124 /* | */ || first === 91 /* [ */ || first === 96 /* ` */ || first === 126 /* ~ */ || first === 35 /* # */ || first === 61; /* = */
+    if (marked && DELIMITER.test(line)) {
       emitParagraph(held);
       held = [];
       emitParagraph(paragraph);
       paragraph = [];
       continue;
     }
-    const heading = MARKUP_HEADING.exec(line);
+    const heading = marked ? MARKUP_HEADING.exec(line) : null;
     if (heading !== null) {
       emitParagraph(held);
       held = [];
@@ -164,7 +167,7 @@ export function textToBlocks(text: string): Block[] {
         const table: Block['table'] = {};
         if (headers?.[column] !== undefined) table.column = headers[column];
         if (column > 0) table.row = row[0];
-        const siblings = row.filter((other, i) => i !== column && other.length <= MAX_SIBLING);
+        const siblings = row.length > MAX_CELLS_WITH_SIBLINGS ? [] : row.filter((other, i) => i !== column && other.length <= MAX_SIBLING);
         if (siblings.length > 0) table.siblings = siblings;
         blocks.push({ kind: 'table_cell', text: cell, table });
       });
