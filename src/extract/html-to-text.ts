@@ -113,6 +113,16 @@ interface TableState {
 
 const MAX_CONTEXT_PART = 120;
 
+function collapseSpaces(line: string): string {
+  return line.includes('  ') ? line.replace(/ {2,}/g, ' ') : line;
+}
+
+/** A block's lines, each trimmed (code keeps its indentation), empty lines dropped (but in code). */
+function blockLines(raw: string, kind: BlockKind): string {
+  const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : collapseSpaces(line).trim()));
+  return (kind === 'code' ? lines : lines.filter((line) => line !== '')).join('\n').trim();
+}
+
 class BlockCollector {
   readonly blocks: Block[] = [];
   private readonly tables: TableState[] = [];
@@ -160,8 +170,7 @@ class BlockCollector {
     this.hasPlainText = false;
     const kind = this.kind();
     const level = this.levels[this.levels.length - 1];
-    const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : (line.includes('  ') ? line.replace(/ {2,}/g, ' ') : line).trim()));
-    const text = (kind === 'code' ? lines : lines.filter((line) => line !== '')).join('\n').trim();
+    const text = raw.includes('\n') ? blockLines(raw, kind) : (kind === 'code' ? raw : collapseSpaces(raw)).trim();
     if (text === '') return;
     const table = this.tables[this.tables.length - 1];
     if (table !== undefined && this.inside('caption', table.depth)) table.caption = text.slice(0, MAX_CONTEXT_PART);

@@ -250,8 +250,7 @@ class Reader {
     }
     if (block.kind === 'paragraph' || block.kind === 'table_cell' || block.kind === 'code') {
       // "…targeted entities in the following sectors:" introduces a list of targets.
-      const tail = block.text.slice(-300);
-      this.introTargets = tail.trimEnd().endsWith(':') && speaksOfTargeting(tail);
+      this.introTargets = block.text.endsWith(':') && speaksOfTargeting(block.text.slice(-300));
     }
     if (block.kind === 'paragraph' || block.kind === 'heading') this.introIocs = introducesIocs(block.text);
     // Most words and cells hold nothing IOC-shaped: no scan for them.

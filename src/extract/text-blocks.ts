@@ -28,9 +28,18 @@ const SINGLE_WORD_HEADING = /^[\p{L}][\p{L}&'’-]*$/u;
 
 const MARKDOWN_SEPARATOR = /^:?-{3,}:?$/;
 
+/** A line of more bars is no table row (a row of values has a few columns): it is read as text. */
+const MAX_ROW_BARS = 64;
+
+function tooManyBars(line: string): boolean {
+  let bars = 0;
+  for (let i = line.indexOf('|'); i !== -1; i = line.indexOf('|', i + 1)) if (++bars > MAX_ROW_BARS) return true;
+  return false;
+}
+
 /** `| evil[.]com | C2 |`: a Markdown table row, as its cells; the `|---|` rule row gives none. */
 function markdownRow(line: string): string[] | undefined {
-  if (line.length < 3 || !line.startsWith('|') || !line.endsWith('|')) return undefined;
+  if (line.length < 3 || !line.startsWith('|') || !line.endsWith('|') || tooManyBars(line)) return undefined;
   const cells = line
     .slice(1, -1)
     .split('|')
@@ -45,7 +54,7 @@ const DELIMITER = /^(?:\|={3,}|\[[a-z%#.][^\]]{0,100}\]|`{3,}[\w-]*|~{3,})$/i;
 
 /** `|a |b |c`: an AsciiDoc table row (it starts with a bar and does not end with one). */
 function asciidocRow(line: string): string[] | undefined {
-  if (!line.startsWith('|') || line.endsWith('|') || line.startsWith('|=')) return undefined;
+  if (!line.startsWith('|') || line.endsWith('|') || line.startsWith('|=') || tooManyBars(line)) return undefined;
   return line
     .slice(1)
     .split('|')

@@ -11,6 +11,8 @@ const CLOSING_PUNCTUATION = /[.,;:)]$/;
 const HASH_LENGTHS: ReadonlySet<number> = new Set([32, 40, 64, 128]);
 /** No value is longer: a joined line that reaches this takes no more. */
 const MAX_VALUE = 2048;
+/** A cell of more lines is a list, not a value the layout wrapped: it is left as it is. */
+const MAX_LINES = 64;
 
 /** What the joined line so far ends with. */
 interface Tail {
@@ -52,7 +54,8 @@ function carriedOn(tail: Tail, next: string): Tail | undefined {
 /** The cell's text with each wrapped value rejoined (a cell without a line break is returned as it is). */
 export function joinWrappedValues(cell: string): string {
   if (!cell.includes('\n')) return cell;
-  const lines = cell.split('\n');
+  const lines = cell.split('\n', MAX_LINES + 1);
+  if (lines.length > MAX_LINES) return cell;
   const out: string[] = [lines[0] as string];
   let tail = tailOf(lines[0] as string);
   for (let i = 1; i < lines.length; i++) {
