@@ -23,13 +23,20 @@ function isMarkdownLink(text: string, start: number, end: number): boolean {
 const LAST_WORDS: ReadonlySet<string> = new Set(['the', 'legitimate', 'of', 'as', 'against']);
 const LAST_WORD_STEMS = /^(?:target|impersonat|spoof|mimic|imitat)/;
 
+const isLetter = (code: number): boolean => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+
 /** Why a value is cited rather than accused (`link`, `victim`), or undefined. Looks 40 characters back at most. */
 export function citedReason(text: string, start: number, end: number, isUrl: boolean, defanged: boolean): 'link' | 'victim' | undefined {
   if (isUrl && !defanged && isMarkdownLink(text, start, end)) return 'link';
-  const before = text.slice(Math.max(0, start - 40), start);
-  const words = before.trimEnd();
-  const last = words.slice(words.lastIndexOf(' ') + 1).toLowerCase();
+  // The word before the value (spaces skipped), read without a copy unless it is one of those words.
+  let wordEnd = start;
+  while (wordEnd > 0 && text.charCodeAt(wordEnd - 1) === 32) wordEnd--;
+  let wordStart = wordEnd;
+  while (wordStart > 0 && wordEnd - wordStart < 16 && isLetter(text.charCodeAt(wordStart - 1))) wordStart--;
+  if (wordEnd - wordStart < 2) return undefined;
+  const last = text.slice(wordStart, wordEnd).toLowerCase();
   if (!LAST_WORDS.has(last) && !LAST_WORD_STEMS.test(last)) return undefined;
+  const before = text.slice(Math.max(0, start - 40), start);
   if (IMITATED_BEFORE.test(before) || (!defanged && VICTIM_BEFORE.test(before))) return 'victim';
   return undefined;
 }

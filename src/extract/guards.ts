@@ -55,13 +55,13 @@ const ZERO_PADDED_PART = /(?:^|\.)0\d/;
 /** Why a domain-shaped value is a file name, or undefined. `defanged` values are the author's own IOCs and are kept. */
 export function fileNameReason(host: string, sentence: string, defanged: boolean): string | undefined {
   if (defanged) return undefined;
-  const parts = host.toLowerCase().split('.');
-  const tld = parts[parts.length - 1] ?? '';
+  const lastDot = host.lastIndexOf('.');
+  const tld = host.slice(lastDot + 1).toLowerCase();
   if (FILE_EXTENSION_TLDS.has(tld)) return `file_name:.${tld}`;
   // Host names cannot hold `_` (RFC 952/1123); file names often do: `news_week_6.zip`.
-  const nameLabel = parts[parts.length - 2] ?? '';
-  if (nameLabel.includes('_')) return 'file_name:underscore';
-  if (parts.length === 2 && AMBIGUOUS_EXTENSION_TLDS.has(tld) && FILE_WORDS.test(sentence)) return `file_name:.${tld}`;
+  const nameStart = host.lastIndexOf('.', lastDot - 1) + 1;
+  if (host.lastIndexOf('_', lastDot) >= nameStart) return 'file_name:underscore';
+  if (nameStart === 0 && AMBIGUOUS_EXTENSION_TLDS.has(tld) && FILE_WORDS.test(sentence)) return `file_name:.${tld}`;
   return undefined;
 }
 

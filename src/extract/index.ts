@@ -20,7 +20,7 @@
 import { getDomain } from 'tldts';
 import { normalizeIoc } from '../ioc/normalize.js';
 import { refangWithMap, type RefangedText } from '../ioc/refang.js';
-import type { Confidence, IocType, ParseResult } from '../ioc/types.js';
+import type { Confidence, IocType, NormalizedIoc } from '../ioc/types.js';
 import { warningFor } from '../ioc/warninglist.js';
 import { findCveIds, findTechniqueIds, type IdMatch } from './attack-and-cve.js';
 import { findCandidates, type Candidate } from './candidates.js';
@@ -154,6 +154,9 @@ interface Place {
   layout: Evidence['layout'];
 }
 
+/** A written value normalized, and its key in the document's maps; null when it is no value of its type. */
+type Parsed = { ioc: NormalizedIoc; key: string; own?: boolean } | null;
+
 /** What a block's place says of every value in it, worked out once a block. */
 interface BlockFacts {
   /** Where a lead-in line of the block ends (`The C2 servers:`), or -1. */
@@ -228,7 +231,7 @@ class Reader {
   private introTargets = false;
   /** The paragraph before said that what follows are indicators (`…used the following C2 servers:`). */
   private introIocs = false;
-  private readonly parsed = new Map<string, ParseResult>();
+  private readonly parsed = new Map<IocType, Map<string, Parsed>>();
   /** What each table column's header says, read once a document. */
   private readonly columns = new Map<string, ColumnGuards>();
   private readonly tableClasses = new Map<string, 'ioc' | 'benign' | undefined>();
@@ -275,14 +278,20 @@ class Reader {
     this.readIds(block, refanged, 'mitre_attack', findTechniqueIds(refanged.text));
   }
 
-  private parse(type: IocType, value: string): ParseResult {
-    const key = `${type}\u0000${value}`;
-    let result = this.parsed.get(key);
-    if (result === undefined) {
-      result = normalizeIoc(type, value);
-      this.parsed.set(key, result);
+  /** A candidate's value normalized, with its key (`type\0normalized`): each written form once a document. */
+  private parse(type: IocType, value: string): Parsed {
+    let byValue = this.parsed.get(type);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.parsed.set(type, byValue);
     }
-    return result;
+    let parsed = byValue.get(value);
+    if (parsed === undefined) {
+      const result = normalizeIoc(type, value);
+      parsed = result.ok ? { ioc: result.ioc, key: `${result.ioc.type}\u0000${result.ioc.normalized}` } : null;
+      byValue.set(value, parsed);
+    }
+    return parsed;
   }
 
   /** What a table's caption and column say of its cells, read once a caption and column. */
@@ -302,8 +311,7 @@ class Reader {
     return guards;
   }
 
-  private warning(type: IocType, normalized: string): string | undefined {
-    const key = `${type}\u0000${normalized}`;
+  private warning(type: IocType, normalized: string, key: string): string | undefined {
     if (!this.warnings.has(key)) this.warnings.set(key, warningFor(type, normalized));
     return this.warnings.get(key);
   }
@@ -311,21 +319,22 @@ class Reader {
   private readCandidate(block: Block, refanged: RefangedText, candidate: Candidate, facts: BlockFacts): void {
     const text = refanged.text;
     const { start, end, type } = candidate;
-    const result = this.parse(type, candidate.value);
-    if (!result.ok) return;
+    const parsed = this.parse(type, candidate.value);
+    if (parsed === null) return;
+    const { ioc, key } = parsed;
     const layout = layoutOf(block.kind, text, facts.lines, start, end);
-    const ioc = result.ioc;
     const defanged = refanged.isDefanged(start, end);
     const sentence = sentenceAround(text, start, end, facts);
     const at: Place = { block, refanged, start, end, layout };
     const guard = this.guard(ioc.type, ioc.normalized, text, candidate, sentence.words, defanged, block, facts.column);
-    if (guard !== undefined) return this.hold(ioc, guard, at, false);
-    if (isArticleOwn(ioc.type, ioc.normalized, this.article)) return this.hold(ioc, 'own_site', at, true);
+    if (guard !== undefined) return this.hold(ioc, key, guard, at, false);
+    parsed.own ??= isArticleOwn(ioc.type, ioc.normalized, this.article);
+    if (parsed.own) return this.hold(ioc, key, 'own_site', at, true);
     const cited = citedReason(text, start, end, type === 'url', defanged);
-    if (cited !== undefined) return this.hold(ioc, cited, at, REFERENCE_TYPES.has(ioc.type));
+    if (cited !== undefined) return this.hold(ioc, key, cited, at, REFERENCE_TYPES.has(ioc.type));
     sentence.signals ??= keywordSignals(sentence.words);
     const signals = sentence.signals;
-    const warning = this.warning(ioc.type, ioc.normalized);
+    const warning = this.warning(ioc.type, ioc.normalized, key);
     const evidence: Evidence = {
       type: ioc.type,
       defanged,
@@ -341,9 +350,8 @@ class Reader {
     const scored = scoreEvidence(evidence);
     if (scored.confidence === 'low') {
       // A link, a name or an address the article cites is one of its references; an address or a hash is held back.
-      return this.hold(ioc, heldReason(evidence), at, REFERENCE_TYPES.has(ioc.type));
+      return this.hold(ioc, key, heldReason(evidence), at, REFERENCE_TYPES.has(ioc.type));
     }
-    const key = `${ioc.type}\u0000${ioc.normalized}`;
     const previous = this.found.get(key);
     if (previous !== undefined && !isBetter(scored, previous.scored)) return;
     const extracted: ExtractedIoc = {
@@ -358,8 +366,7 @@ class Reader {
   }
 
   /** Keeps the first occurrence of a value that is not put forward, with the reason. */
-  private hold(ioc: { type: IocType; value: string; normalized: string }, reason: string, at: Place, reference: boolean): void {
-    const key = `${ioc.type}\u0000${ioc.normalized}`;
+  private hold(ioc: NormalizedIoc, key: string, reason: string, at: Place, reference: boolean): void {
     if (this.held.has(key)) return;
     // The sentence is read only when asked for (`socd extract --all`): ingestion keeps no context for them.
     let context: string | undefined;

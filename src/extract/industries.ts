@@ -43,8 +43,8 @@ const KEYWORDS: Readonly<Record<Industry, readonly RegExp[]>> = {
 };
 
 /**
- * All keyword patterns in two global scanners (one per flag set), each pattern a capture group,
- * so that a text is scanned twice rather than once per pattern.
+ * All keyword patterns in two sticky scanners (one per flag set), each pattern a capture group,
+ * tried at each place a keyword may start.
  */
 function buildScanner(caseInsensitive: boolean): { pattern: RegExp; industries: Industry[] } {
   const industries: Industry[] = [];
@@ -56,10 +56,54 @@ function buildScanner(caseInsensitive: boolean): { pattern: RegExp; industries: 
       sources.push(`(${pattern.source})`);
     }
   }
-  return { pattern: new RegExp(sources.join('|'), caseInsensitive ? 'gi' : 'g'), industries };
+  return { pattern: new RegExp(sources.join('|'), caseInsensitive ? 'iy' : 'y'), industries };
 }
 
 const SCANNERS = [buildScanner(true), buildScanner(false)];
+
+/**
+ * The literal start (at most three characters, lower case) of every alternative of every
+ * keyword pattern: `financial (?:…)` → `fin`, `e-?commerce` → `e`. A word that starts with none
+ * of them starts no keyword, so the scanners are tried only at the words that do.
+ */
+function keywordStarts(): string[] {
+  const starts = new Set<string>();
+  for (const patterns of Object.values(KEYWORDS)) {
+    for (const pattern of patterns) {
+      const bounded = pattern.source.replace(/^\\b/, '').replace(/\\b$/, '');
+      const body = bounded.startsWith('(?:') && bounded.endsWith(')') ? bounded.slice(3, -1) : bounded;
+      let depth = 0;
+      let alternative = '';
+      const alternatives: string[] = [];
+      for (const character of body) {
+        if (character === '(') depth++;
+        if (character === ')') depth--;
+        if (character === '|' && depth === 0) {
+          alternatives.push(alternative);
+          alternative = '';
+        } else alternative += character;
+      }
+      alternatives.push(alternative);
+      for (const written of alternatives) {
+        let literal = '';
+        for (let i = 0; i < written.length && literal.length < 3; i++) {
+          const character = written[i] as string;
+          if (!/[A-Za-z0-9 -]/.test(character)) break;
+          // A character made optional by the next one (`e-?`) is no part of the start.
+          if (/[?*{]/.test(written[i + 1] ?? '')) break;
+          literal += character.toLowerCase();
+        }
+        if (literal === '') throw new Error(`keyword without a literal start: ${written}`);
+        starts.add(literal);
+      }
+    }
+  }
+  return [...starts];
+}
+
+const KEYWORD_STARTS = keywordStarts();
+/** Where a keyword may start: a word beginning as one does. */
+const KEYWORD_START = new RegExp(`\\b(?:${KEYWORD_STARTS.map((start) => start.replace(/[-]/g, '\\$&')).join('|')})`, 'gi');
 
 const TARGETING =
   /\b(?:target(?:s|ed|ing)?|victims?|compromis\w*|attack(?:s|ed|ing)?|breach\w*|intrusions?|affect(?:s|ed|ing)?|against|impacted|sectors?|verticals?|industries)\b/i;
@@ -89,15 +133,21 @@ export function findIndustries(texts: readonly IndustryText[], title?: string): 
   const mentions = new Map<Industry, number>();
   const read = (text: string, targeted: boolean): void => {
     if (!MAY_NAME_AN_INDUSTRY.test(text)) return;
-    for (const { pattern, industries: groups } of SCANNERS) {
-      pattern.lastIndex = 0;
-      for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    KEYWORD_START.lastIndex = 0;
+    for (let start = KEYWORD_START.exec(text); start !== null; start = KEYWORD_START.exec(text)) {
+      for (const { pattern, industries: groups } of SCANNERS) {
+        // The scanners are tried where a keyword may start, and only there (sticky).
+        pattern.lastIndex = start.index;
+        const match = pattern.exec(text);
+        if (match === null) continue;
+        KEYWORD_START.lastIndex = Math.max(KEYWORD_START.lastIndex, pattern.lastIndex);
         const group = match.findIndex((value, index) => index > 0 && value !== undefined);
         const industry = groups[group - 1] as Industry;
-        if (strong.has(industry)) continue;
-        const [start, end] = sentenceSpan(text, match.index, match.index + match[0].length);
-        if (targeted || TARGETING.test(text.slice(start, end))) strong.add(industry);
+        if (strong.has(industry)) break;
+        const [from, to] = sentenceSpan(text, match.index, match.index + match[0].length);
+        if (targeted || TARGETING.test(text.slice(from, to))) strong.add(industry);
         else mentions.set(industry, (mentions.get(industry) ?? 0) + 1);
+        break;
       }
     }
   };

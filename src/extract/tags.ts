@@ -120,7 +120,7 @@ const MIN_WORD = 4;
 /** Names are ASCII words; only words that start as a name does (its first two letters) are found. */
 const pairsOf = (words: Iterable<string>): string[] => [...new Set([...words].map((word) => word.slice(0, 2).toLowerCase()))];
 const WORD = new RegExp(
-  `(?<![A-Za-z0-9-])(?:${pairsOf([...BY_FIRST_WORD.keys(), 'ransomware', 'apt', 'fin', 'unc', 'ta', 'storm', 'dev']).map((pair) => pair.replace(/[^a-z0-9]/g, '\\$&')).join('|')})[A-Za-z0-9-]*`,
+  `\\b(?:${pairsOf([...BY_FIRST_WORD.keys(), 'ransomware', 'apt', 'fin', 'unc', 'ta', 'storm', 'dev']).map((pair) => pair.replace(/[^a-z0-9]/g, '\\$&')).join('|')})[A-Za-z0-9-]*`,
   'gi',
 );
 /** Longer words are no name ("ransomware" and "Latrodectus" are the longest). */
@@ -149,7 +149,8 @@ export function findTags(texts: readonly string[], title?: string): string[] {
     WORD.lastIndex = 0;
     for (let match = WORD.exec(text); match !== null; match = WORD.exec(text)) {
       const written = match[0];
-      if (written.length < MIN_WORD || written.length > MAX_WORD) continue;
+      // `\b` is also the start of `0558` in `Storm-0558`: a word starts after no `-`.
+      if (written.length < MIN_WORD || written.length > MAX_WORD || text.charCodeAt(match.index - 1) === 45 /* - */) continue;
       const word = written.toLowerCase();
       const end = match.index + written.length;
       if (word === 'ransomware') ransomwareMentions += text === title ? MIN_RANSOMWARE_MENTIONS : 1;

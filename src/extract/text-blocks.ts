@@ -63,7 +63,9 @@ function asciidocRow(line: string): string[] | undefined {
 }
 
 /** A line that starts an HTML block in Markdown (CommonMark's kind 6 start condition, for the elements that hold text). */
-const HTML_BLOCK_START = /^<\/?(?:table|thead|tbody|tr|td|th|ul|ol|li|dl|dt|dd|div|p|blockquote|section|article|details|h[1-6]|pre)(?:[\s/>]|$)/i;
+const HTML_BLOCK_LINE = /^[ \t]*<\/?(?:table|thead|tbody|tr|td|th|ul|ol|li|dl|dt|dd|div|p|blockquote|section|article|details|h[1-6]|pre)(?:[\s/>]|$)/gim;
+/** The blank line that ends an HTML block. */
+const BLANK_LINE = /\n[ \t\r]*(?:\n|$)/g;
 
 /** What headings do not hold: a URL, a defanged value, an address. */
 const NOT_IN_HEADING = /:\/\/|\[\.\]|@|\[@\]/;
@@ -104,118 +106,121 @@ export function textToBlocks(text: string): Block[] {
     if (cell !== '') blocks.push({ kind: 'table_cell', text: cell });
   };
 
-  /** Lines of an HTML block embedded in the text, read as HTML when a blank line ends it. */
-  let html: string[] = [];
-  const emitHtml = (): void => {
-    if (html.length === 0) return;
-    blocks.push(...htmlToBlocks(html.join('\n')));
-    html = [];
+  /** Ends what the lines so far have open (before an HTML block, and at the end). */
+  const endLines = (): void => {
+    emitParagraph(held);
+    held = [];
+    if (paragraph.length > 0) {
+      // A last line alone is a paragraph unless it stood alone after a blank line too.
+      emitParagraph(paragraph);
+    }
+    paragraph = [];
+    inTable = false;
   };
 
-  // trim() drops the `\r` of a CRLF line end; a no-break space reads as a space.
-  for (const rawLine of text.replaceAll('\u00A0', ' ').split('\n')) {
-    const line = rawLine.trim();
-    const first = line.charCodeAt(0);
-    if (html.length > 0 || (first === 60 /* < */ && HTML_BLOCK_START.test(line))) {
-      if (html.length === 0) {
+  const readLines = (segment: string): void => {
+    // trim() drops the `\r` of a CRLF line end.
+    for (const rawLine of segment.split('\n')) {
+      const line = rawLine.trim();
+      const first = line.charCodeAt(0);
+      if (line === '') {
+        if (paragraph.length > 0) {
+          emitParagraph(held);
+          held = paragraph;
+          paragraph = [];
+        }
+        continue;
+      }
+      // Only a line that starts with a mark can be a delimiter or a marked-up heading.
+      const marked = first === 124 /* | */ || first === 91 /* [ */ || first === 96 /* ` */ || first === 126 /* ~ */ || first === 35 /* # */ || first === 61; /* = */
+      if (marked && DELIMITER.test(line)) {
         emitParagraph(held);
         held = [];
         emitParagraph(paragraph);
         paragraph = [];
-        inTable = false;
-      }
-      if (line !== '') {
-        html.push(line);
         continue;
       }
-      emitHtml();
-      continue;
-    }
-    if (line === '') {
-      if (paragraph.length > 0) {
+      const heading = marked ? MARKUP_HEADING.exec(line) : null;
+      if (heading !== null) {
         emitParagraph(held);
-        held = paragraph;
+        held = [];
+        emitParagraph(paragraph);
         paragraph = [];
+        blocks.push({ kind: 'heading', text: heading[2] as string, level: (heading[1] as string).length });
+        continue;
       }
-      continue;
-    }
-    // Only a line that starts with a mark can be a delimiter or a marked-up heading.
-    const marked = first === 124 /* | */ || first === 91 /* [ */ || first === 96 /* ` */ || first === 126 /* ~ */ || first === 35 /* # */ || first === 61; /* = */
-    if (marked && DELIMITER.test(line)) {
-      emitParagraph(held);
-      held = [];
-      emitParagraph(paragraph);
-      paragraph = [];
-      continue;
-    }
-    const heading = marked ? MARKUP_HEADING.exec(line) : null;
-    if (heading !== null) {
-      emitParagraph(held);
-      held = [];
-      emitParagraph(paragraph);
-      paragraph = [];
-      blocks.push({ kind: 'heading', text: heading[2] as string, level: (heading[1] as string).length });
-      continue;
-    }
-    const row = markdownRow(line) ?? asciidocRow(line);
-    if (row !== undefined) {
-      emitParagraph(held);
-      held = [];
-      if (paragraph.length > 0) emitParagraph(paragraph);
-      paragraph = [];
-      if (!inTable) {
-        inTable = true;
-        headers = row.length > 1 && row.every((cell) => HEADER_CELL.test(cell)) ? row : undefined;
-        if (headers !== undefined) {
-          for (const cell of row) blocks.push({ kind: 'table_cell', text: cell, table: { header: true } });
+      const row = markdownRow(line) ?? asciidocRow(line);
+      if (row !== undefined) {
+        emitParagraph(held);
+        held = [];
+        if (paragraph.length > 0) emitParagraph(paragraph);
+        paragraph = [];
+        if (!inTable) {
+          inTable = true;
+          headers = row.length > 1 && row.every((cell) => HEADER_CELL.test(cell)) ? row : undefined;
+          if (headers !== undefined) {
+            for (const cell of row) blocks.push({ kind: 'table_cell', text: cell, table: { header: true } });
+            continue;
+          }
+        }
+        row.forEach((cell, column) => {
+          if (cell === '') return;
+          const table: Block['table'] = {};
+          if (headers?.[column] !== undefined) table.column = headers[column];
+          if (column > 0) table.row = row[0];
+          const siblings = row.length > MAX_CELLS_WITH_SIBLINGS ? [] : row.filter((other, i) => i !== column && other.length <= MAX_SIBLING);
+          if (siblings.length > 0) table.siblings = siblings;
+          blocks.push({ kind: 'table_cell', text: cell, table });
+        });
+        continue;
+      }
+      inTable = false;
+      const content = cellContent(line);
+      if (content !== undefined) {
+        if (content === '' && paragraph.length === 0) {
+          // A lone `|` closes the paragraph before the blank line.
+          if (held.length > 0) {
+            emitCell(held);
+            held = [];
+          }
           continue;
         }
+        emitParagraph(held);
+        held = [];
+        emitCell([...paragraph, content]);
+        paragraph = [];
+        continue;
       }
-      row.forEach((cell, column) => {
-        if (cell === '') return;
-        const table: Block['table'] = {};
-        if (headers?.[column] !== undefined) table.column = headers[column];
-        if (column > 0) table.row = row[0];
-        const siblings = row.length > MAX_CELLS_WITH_SIBLINGS ? [] : row.filter((other, i) => i !== column && other.length <= MAX_SIBLING);
-        if (siblings.length > 0) table.siblings = siblings;
-        blocks.push({ kind: 'table_cell', text: cell, table });
-      });
-      continue;
-    }
-    inTable = false;
-    const content = cellContent(line);
-    if (content !== undefined) {
-      if (content === '' && paragraph.length === 0) {
-        // A lone `|` closes the paragraph before the blank line.
-        if (held.length > 0) {
-          emitCell(held);
-          held = [];
-        }
+      if (LIST_MARKER.test(line)) {
+        emitParagraph(held);
+        held = [];
+        if (paragraph.length > 0) emitParagraph(paragraph);
+        paragraph = [];
+        blocks.push({ kind: 'list_item', text: line.replace(LIST_MARKER, '') });
         continue;
       }
       emitParagraph(held);
       held = [];
-      emitCell([...paragraph, content]);
-      paragraph = [];
-      continue;
+      paragraph.push(line);
     }
-    if (LIST_MARKER.test(line)) {
-      emitParagraph(held);
-      held = [];
-      if (paragraph.length > 0) emitParagraph(paragraph);
-      paragraph = [];
-      blocks.push({ kind: 'list_item', text: line.replace(LIST_MARKER, '') });
-      continue;
-    }
-    emitParagraph(held);
-    held = [];
-    paragraph.push(line);
+  };
+
+  // A no-break space reads as a space. HTML blocks are found in the whole text (each ends at a
+  // blank line) and read as HTML; the text between them is read line by line.
+  const source = text.replaceAll('\u00A0', ' ');
+  let at = 0;
+  HTML_BLOCK_LINE.lastIndex = 0;
+  for (let start = HTML_BLOCK_LINE.exec(source); start !== null; start = HTML_BLOCK_LINE.exec(source)) {
+    readLines(source.slice(at, start.index));
+    endLines();
+    BLANK_LINE.lastIndex = start.index;
+    const blank = BLANK_LINE.exec(source);
+    const stop = blank === null ? source.length : blank.index;
+    for (const block of htmlToBlocks(source.slice(start.index, stop))) blocks.push(block);
+    at = stop;
+    HTML_BLOCK_LINE.lastIndex = stop;
   }
-  emitHtml();
-  emitParagraph(held);
-  if (paragraph.length > 0) {
-    // A last line alone is a paragraph unless it stood alone after a blank line too.
-    emitParagraph(paragraph);
-  }
+  readLines(source.slice(at));
+  endLines();
   return blocks;
 }
