@@ -53,7 +53,7 @@ const NEARBY = 60;
 const ZERO_PADDED_PART = /(?:^|\.)0\d/;
 
 /** Why a domain-shaped value is a file name, or undefined. `defanged` values are the author's own IOCs and are kept. */
-export function fileNameReason(host: string, sentence: string, defanged: boolean): string | undefined {
+export function fileNameReason(host: string, sentence: () => string, defanged: boolean): string | undefined {
   if (defanged) return undefined;
   const lastDot = host.lastIndexOf('.');
   const tld = host.slice(lastDot + 1).toLowerCase();
@@ -61,7 +61,7 @@ export function fileNameReason(host: string, sentence: string, defanged: boolean
   // Host names cannot hold `_` (RFC 952/1123); file names often do: `news_week_6.zip`.
   const nameStart = host.lastIndexOf('.', lastDot - 1) + 1;
   if (host.lastIndexOf('_', lastDot) >= nameStart) return 'file_name:underscore';
-  if (nameStart === 0 && AMBIGUOUS_EXTENSION_TLDS.has(tld) && FILE_WORDS.test(sentence)) return `file_name:.${tld}`;
+  if (nameStart === 0 && AMBIGUOUS_EXTENSION_TLDS.has(tld) && FILE_WORDS.test(sentence())) return `file_name:.${tld}`;
   return undefined;
 }
 
@@ -221,7 +221,7 @@ export function columnGuards(column: string): ColumnGuards {
 /** Why a hash is no file hash by its row: the row's label or a short cell beside it (`TLSH`). */
 export function rowNotAFileHash(table: TableContext | undefined): string | undefined {
   if (table === undefined) return undefined;
-  const sibling = table.siblings?.find((text) => NOT_A_FILE_HASH_CELL.test(text));
+  const sibling = table.labels?.find((text) => NOT_A_FILE_HASH_CELL.test(text));
   const label = lastMatch(table.row ?? '') ?? (sibling === undefined ? undefined : lastMatch(sibling));
   return label === undefined ? undefined : `not_a_file_hash:${label.toLowerCase()}`;
 }

@@ -81,20 +81,15 @@ const WHITESPACE_RUN = /[\s\u00A0]+/g;
 const COLLAPSIBLE = /[^\S ]|\s\s/;
 const NOT_SPACE = /\S/;
 
-/** Short cells of a row name the others (`3B26…71E5 | TLSH`): each cell learns the short texts beside it. */
-const MAX_SIBLING = 40;
-/** A row of more cells is no row of labelled values (and would cost each cell a look at all the others). */
-export const MAX_CELLS_WITH_SIBLINGS = 16;
+/** Short cells of a row name the others (`3B26…71E5 | TLSH`): each cell learns its row's short texts. */
+export const MAX_LABEL = 40;
+/** A row of more cells is no row of labelled values. */
+export const MAX_CELLS_WITH_LABELS = 16;
 
 function endRow(table: TableState): void {
-  if (table.row.length > MAX_CELLS_WITH_SIBLINGS) {
-    table.row = [];
-    return;
-  }
-  for (const cell of table.row) {
-    const siblings = table.row.filter((other) => other !== cell && other.text.length <= MAX_SIBLING).map((other) => other.text);
-    if (siblings.length > 0) cell.context.siblings = siblings;
-  }
+  const labels = table.row.length > MAX_CELLS_WITH_LABELS ? [] : table.row.filter((cell) => cell.text.length <= MAX_LABEL).map((cell) => cell.text);
+  // One array for the row, shared by its cells.
+  if (labels.length > 1) for (const cell of table.row) cell.context.labels = labels;
   table.row = [];
 }
 
@@ -107,7 +102,7 @@ interface TableState {
   /** Index of the current cell in its row; -1 before the row's first cell. */
   column: number;
   rowLabel: string | undefined;
-  /** The current row's cells so far, each with its text: they learn their siblings when the row ends. */
+  /** The current row's cells so far, each with its text: they learn the row's labels when it ends. */
   row: { context: TableContext; text: string }[];
 }
 

@@ -165,8 +165,9 @@ interface BlockFacts {
   table: 'ioc' | 'benign' | undefined;
   column: ColumnGuards;
   lines: Lines;
-  /** The block's text with its values blanked out: the words a sentence says about them. */
-  words: string;
+  /** The block's values, and its text with them blanked out (made when first asked for). */
+  candidates: readonly Candidate[];
+  words: string | undefined;
   /** The last sentence read: the next value in it reuses its words and keywords. */
   sentence: SentenceRead | undefined;
 }
@@ -175,7 +176,7 @@ interface BlockFacts {
 interface SentenceRead {
   start: number;
   end: number;
-  words: string;
+  words: string | undefined;
   signals: Signals | undefined;
 }
 
@@ -204,9 +205,16 @@ function sentenceAround(text: string, start: number, end: number, facts: BlockFa
   const last = facts.sentence;
   if (last !== undefined && start >= last.start && end <= last.end) return last;
   const [from, to] = sentenceSpan(text, start, end);
-  const read: SentenceRead = { start: from, end: to, words: facts.words.slice(from, to), signals: undefined };
+  const read: SentenceRead = { start: from, end: to, words: undefined, signals: undefined };
   facts.sentence = read;
   return read;
+}
+
+/** The words of a sentence, its values blanked out. */
+function wordsOf(sentence: SentenceRead, facts: BlockFacts, text: string): string {
+  facts.words ??= withoutValues(text, facts.candidates);
+  sentence.words ??= facts.words.slice(sentence.start, sentence.end);
+  return sentence.words;
 }
 
 /** A canonical URL's host, read without parsing it again. */
@@ -269,7 +277,8 @@ class Reader {
         table: this.tableClass(block.table),
         column: this.columnGuards(block.table?.column ?? ''),
         lines: new Lines(text),
-        words: withoutValues(text, candidates),
+        candidates,
+        words: undefined,
         sentence: undefined,
       };
       for (const candidate of candidates) this.readCandidate(block, refanged, candidate, facts);
@@ -326,13 +335,13 @@ class Reader {
     const defanged = refanged.isDefanged(start, end);
     const sentence = sentenceAround(text, start, end, facts);
     const at: Place = { block, refanged, start, end, layout };
-    const guard = this.guard(ioc.type, ioc.normalized, text, candidate, sentence.words, defanged, block, facts.column);
+    const guard = this.guard(ioc.type, ioc.normalized, text, candidate, sentence, facts, defanged, block);
     if (guard !== undefined) return this.hold(ioc, key, guard, at, false);
     parsed.own ??= isArticleOwn(ioc.type, ioc.normalized, this.article);
     if (parsed.own) return this.hold(ioc, key, 'own_site', at, true);
     const cited = citedReason(text, start, end, type === 'url', defanged);
     if (cited !== undefined) return this.hold(ioc, key, cited, at, REFERENCE_TYPES.has(ioc.type));
-    sentence.signals ??= keywordSignals(sentence.words);
+    sentence.signals ??= keywordSignals(wordsOf(sentence, facts, text));
     const signals = sentence.signals;
     const warning = this.warning(ioc.type, ioc.normalized, key);
     const evidence: Evidence = {
@@ -389,16 +398,17 @@ class Reader {
     normalized: string,
     text: string,
     candidate: Candidate,
-    around: string,
+    sentence: SentenceRead,
+    facts: BlockFacts,
     defanged: boolean,
     block: Block,
-    column: ColumnGuards,
   ): string | undefined {
     const { start, end } = candidate;
+    const column = facts.column;
     switch (type) {
       case 'domain':
         return (
-          this.notAHost(text, candidate, around, defanged) ??
+          this.notAHost(text, candidate, () => wordsOf(sentence, facts, text), defanged) ??
           (column.fileColumn && !defanged ? 'file_name:column' : undefined) ??
           (column.toolSource ? 'tool_source' : undefined) ??
           placeholderReason(normalized) ??
@@ -430,7 +440,7 @@ class Reader {
   }
 
   /** Why a domain-shaped string is something else: a file name, an AV detection name, a product name. */
-  private notAHost(text: string, candidate: Candidate, around: string, defanged: boolean): string | undefined {
+  private notAHost(text: string, candidate: Candidate, around: () => string, defanged: boolean): string | undefined {
     return (
       fileNameReason(candidate.value, around, defanged) ??
       avNameReason(text, candidate.start, candidate.end, candidate.value) ??

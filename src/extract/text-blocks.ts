@@ -10,7 +10,7 @@
 // - a line that opens an HTML block element (`<table>`, `<ul>`, `<div>`…) starts HTML embedded in
 //   the text, read as HTML up to the next blank line (Markdown's HTML blocks, CommonMark §4.6);
 // - everything else is a paragraph (its lines kept, so one value a line still shows as a list).
-import { htmlToBlocks, MAX_CELLS_WITH_SIBLINGS } from './html-to-text.js';
+import { htmlToBlocks, MAX_CELLS_WITH_LABELS, MAX_LABEL } from './html-to-text.js';
 import type { Block } from './types.js';
 
 const LIST_MARKER = /^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])\s+/;
@@ -80,8 +80,6 @@ function isHeadingLine(line: string): boolean {
 
 /** Splits plain text into blocks. One pass over the lines; a paragraph waits for the next non-blank line to know whether a lone `|` makes it a table cell. */
 /** A header row names columns: short labels, none of them IOC-shaped (no dot, digit run or colon). */
-/** Cells beside a value this short are labels of it (`TLSH`, `C2`). */
-const MAX_SIBLING = 40;
 const HEADER_CELL = /^[\p{L}][\p{L}\p{N} ()/&#'-]{0,40}$/u;
 
 export function textToBlocks(text: string): Block[] {
@@ -163,13 +161,14 @@ export function textToBlocks(text: string): Block[] {
             continue;
           }
         }
+        const short = row.length > MAX_CELLS_WITH_LABELS ? [] : row.filter((cell) => cell.length <= MAX_LABEL);
+        const labels = short.length > 1 ? short : undefined;
         row.forEach((cell, column) => {
           if (cell === '') return;
           const table: Block['table'] = {};
           if (headers?.[column] !== undefined) table.column = headers[column];
           if (column > 0) table.row = row[0];
-          const siblings = row.length > MAX_CELLS_WITH_SIBLINGS ? [] : row.filter((other, i) => i !== column && other.length <= MAX_SIBLING);
-          if (siblings.length > 0) table.siblings = siblings;
+          if (labels !== undefined) table.labels = labels;
           blocks.push({ kind: 'table_cell', text: cell, table });
         });
         continue;

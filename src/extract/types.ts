@@ -80,6 +80,6 @@ export interface TableContext {
   row?: string;
   /** The cell is itself a header. */
   header?: boolean;
-  /** The short texts of the other cells of its row (a type or a label beside the value). */
-  siblings?: string[];
+  /** The short texts of its row's cells, itself included (a type or a label beside a value). */
+  labels?: readonly string[];
 }

@@ -16,8 +16,8 @@ describe('htmlToBlocks', () => {
       { kind: 'list_item', text: 'one' },
       { kind: 'list_item', text: 'two' },
       { kind: 'list_item', text: 'nested' },
-      { kind: 'table_cell', text: 'Value', table: { header: true, siblings: ['45[.]77[.]12[.]9'] } },
-      { kind: 'table_cell', text: '45[.]77[.]12[.]9', table: { row: 'Value', siblings: ['Value'] } },
+      { kind: 'table_cell', text: 'Value', table: { header: true, labels: ['Value', '45[.]77[.]12[.]9'] } },
+      { kind: 'table_cell', text: '45[.]77[.]12[.]9', table: { row: 'Value', labels: ['Value', '45[.]77[.]12[.]9'] } },
     ]);
   });
 
@@ -27,15 +27,15 @@ describe('htmlToBlocks', () => {
     ]);
   });
 
-  it("a table cell knows its table's caption, its column's header and its row's first cell", () => {
+  it("a table cell knows its table's caption, its column's header, its row's first cell and its row's labels", () => {
     const html =
       '<table><caption>Table 3. Malicious IPs</caption><thead><tr><th>IP</th><th>Port</th></tr></thead>' +
       '<tbody><tr><td>1[.]2[.]3[.]4</td><td><p>443</p></td></tr></tbody></table><table><tr><td>outside</td></tr></table>';
     expect(htmlToBlocks(html).filter((block) => block.kind === 'table_cell')).toEqual([
-      { kind: 'table_cell', text: 'IP', table: { caption: 'Table 3. Malicious IPs', header: true, siblings: ['Port'] } },
-      { kind: 'table_cell', text: 'Port', table: { caption: 'Table 3. Malicious IPs', header: true, siblings: ['IP'] } },
-      { kind: 'table_cell', text: '1[.]2[.]3[.]4', table: { caption: 'Table 3. Malicious IPs', column: 'IP', siblings: ['443'] } },
-      { kind: 'table_cell', text: '443', table: { caption: 'Table 3. Malicious IPs', column: 'Port', row: '1[.]2[.]3[.]4', siblings: ['1[.]2[.]3[.]4'] } },
+      { kind: 'table_cell', text: 'IP', table: { caption: 'Table 3. Malicious IPs', header: true, labels: ['IP', 'Port'] } },
+      { kind: 'table_cell', text: 'Port', table: { caption: 'Table 3. Malicious IPs', header: true, labels: ['IP', 'Port'] } },
+      { kind: 'table_cell', text: '1[.]2[.]3[.]4', table: { caption: 'Table 3. Malicious IPs', column: 'IP', labels: ['1[.]2[.]3[.]4', '443'] } },
+      { kind: 'table_cell', text: '443', table: { caption: 'Table 3. Malicious IPs', column: 'Port', row: '1[.]2[.]3[.]4', labels: ['1[.]2[.]3[.]4', '443'] } },
       { kind: 'table_cell', text: 'outside', table: {} },
     ]);
   });
@@ -106,8 +106,8 @@ describe('plain-text tables', () => {
     expect(textToBlocks('| Indicator | Type |\n|---|:---:|\n| evil[.]com | C2 |\n')).toEqual([
       { kind: 'table_cell', text: 'Indicator', table: { header: true } },
       { kind: 'table_cell', text: 'Type', table: { header: true } },
-      { kind: 'table_cell', text: 'evil[.]com', table: { column: 'Indicator', siblings: ['C2'] } },
-      { kind: 'table_cell', text: 'C2', table: { column: 'Type', row: 'evil[.]com', siblings: ['evil[.]com'] } },
+      { kind: 'table_cell', text: 'evil[.]com', table: { column: 'Indicator', labels: ['evil[.]com', 'C2'] } },
+      { kind: 'table_cell', text: 'C2', table: { column: 'Type', row: 'evil[.]com', labels: ['evil[.]com', 'C2'] } },
     ]);
   });
 
@@ -118,8 +118,8 @@ describe('plain-text tables', () => {
       { kind: 'heading', text: 'Network IOCs', level: 2 },
       { kind: 'table_cell', text: 'Domain', table: { header: true } },
       { kind: 'table_cell', text: 'Note', table: { header: true } },
-      { kind: 'table_cell', text: '`+evil[.]com+`', table: { column: 'Domain', siblings: ['C2'] } },
-      { kind: 'table_cell', text: 'C2', table: { column: 'Note', row: '`+evil[.]com+`', siblings: ['`+evil[.]com+`'] } },
+      { kind: 'table_cell', text: '`+evil[.]com+`', table: { column: 'Domain', labels: ['`+evil[.]com+`', 'C2'] } },
+      { kind: 'table_cell', text: 'C2', table: { column: 'Note', row: '`+evil[.]com+`', labels: ['`+evil[.]com+`', 'C2'] } },
       { kind: 'heading', text: 'Hashes', level: 3 },
       { kind: 'paragraph', text: 'abc' },
     ]);
