@@ -117,10 +117,15 @@ for (const [written, tags, needsNext] of TABLE) {
 
 /** The shortest first word in the table (`Play`, `Hive`, `Ryuk`): shorter words are not looked up. */
 const MIN_WORD = 4;
-/** Names are ASCII words; only words that start as a name does (its first two letters) are found. */
-const pairsOf = (words: Iterable<string>): string[] => [...new Set([...words].map((word) => word.slice(0, 2).toLowerCase()))];
+/**
+ * Names are ASCII words of four letters or more; only the words that start as a name does
+ * (its first three letters; a numbered actor's letters and first digit) are found.
+ */
+const startsOf = (words: Iterable<string>): string[] => [...new Set([...words].map((word) => word.slice(0, 3).toLowerCase()))];
 const WORD = new RegExp(
-  `\\b(?:${pairsOf([...BY_FIRST_WORD.keys(), 'ransomware', 'apt', 'fin', 'unc', 'ta', 'storm', 'dev']).map((pair) => pair.replace(/[^a-z0-9]/g, '\\$&')).join('|')})[A-Za-z0-9-]*`,
+  `\\b(?:${startsOf([...BY_FIRST_WORD.keys(), 'ransomware', 'storm', 'dev-'])
+    .map((start) => start.replace(/[^a-z0-9]/g, '\\$&'))
+    .join('|')}|apt\\d|fin\\d|unc\\d|ta[1-9])[A-Za-z0-9-]*`,
   'gi',
 );
 /** Longer words are no name ("ransomware" and "Latrodectus" are the longest). */
