@@ -89,24 +89,27 @@ function articleSite(articleUrl: string | undefined): ArticleSite {
   return { url: parsed.ioc.normalized, site: getDomain(host, SITE_OPTIONS) ?? host };
 }
 
+/** A canonical URL's host, read without parsing it again. */
+const URL_HOST = /^[a-z][a-z0-9+.-]*:\/\/([^/?#:]+)/;
+
 function hostOf(type: IocType, value: string): string | undefined {
   if (type === 'domain') return value;
   if (type === 'email') return value.slice(value.lastIndexOf('@') + 1);
-  if (type === 'url') {
-    try {
-      return new URL(value).hostname;
-    } catch {
-      return undefined;
-    }
-  }
+  if (type === 'url') return URL_HOST.exec(value)?.[1];
   return undefined;
 }
 
+/**
+ * The article's own site: the site itself or a name under it (`blog.example.com` under
+ * `example.com`). The site is a registrable domain, so a suffix match is the same test as
+ * comparing registrable domains, without parsing each value's host against the suffix list.
+ */
 function isArticleOwn(type: IocType, normalized: string, article: ArticleSite): boolean {
-  if (article.site === undefined) return false;
+  const site = article.site;
+  if (site === undefined) return false;
   if (type === 'url' && normalized === article.url) return true;
   const host = hostOf(type, normalized);
-  return host !== undefined && (getDomain(host, SITE_OPTIONS) ?? host) === article.site;
+  return host !== undefined && (host === site || (host.endsWith(site) && host[host.length - site.length - 1] === '.'));
 }
 
 /** Line starts of a text, found once per block, so a value's line is found without rescanning. */
@@ -216,9 +219,6 @@ function wordsOf(sentence: SentenceRead, facts: BlockFacts, text: string): strin
   sentence.words ??= facts.words.slice(sentence.start, sentence.end);
   return sentence.words;
 }
-
-/** A canonical URL's host, read without parsing it again. */
-const URL_HOST = /^[a-z][a-z0-9+.-]*:\/\/([^/?#:]+)/;
 
 /** Types an article cites rather than accuses: a link, a site's name, a contact address. */
 const REFERENCE_TYPES: ReadonlySet<IocType> = new Set<ReferenceType>(['url', 'domain', 'email']);
