@@ -114,8 +114,12 @@ function collapseSpaces(line: string): string {
 
 /** A block's lines, each trimmed (code keeps its indentation), empty lines dropped (but in code). */
 function blockLines(raw: string, kind: BlockKind): string {
-  const lines = raw.split('\n').map((line) => (kind === 'code' ? line.trimEnd() : collapseSpaces(line).trim()));
-  return (kind === 'code' ? lines : lines.filter((line) => line !== '')).join('\n').trim();
+  const kept: string[] = [];
+  for (const line of raw.split('\n')) {
+    const written = kind === 'code' ? line.trimEnd() : collapseSpaces(line).trim();
+    if (written !== '' || kind === 'code') kept.push(written);
+  }
+  return kept.join('\n').trim();
 }
 
 class BlockCollector {
@@ -145,7 +149,8 @@ class BlockCollector {
     const code = this.kind() === 'code';
     const written = code ? data.replaceAll('\u00A0', ' ') : COLLAPSIBLE.test(data) ? data.replace(WHITESPACE_RUN, ' ') : data;
     this.parts.push(written);
-    if (NOT_SPACE.test(written)) {
+    // Whether the block has text, and plain text: asked only until both are known.
+    if ((!this.hasText || (!this.hasPlainText && this.boldDepth === 0)) && NOT_SPACE.test(written)) {
       this.hasText = true;
       if (this.boldDepth === 0) this.hasPlainText = true;
     }
@@ -191,7 +196,8 @@ class BlockCollector {
     const context: TableContext = {};
     if (table.caption !== undefined) context.caption = table.caption;
     if (column === 0 && table.rowLabel === undefined) table.rowLabel = short;
-    table.row.push({ context, text: short });
+    // A row of more cells gets no labels: its cells are not collected past that.
+    if (table.row.length <= MAX_CELLS_WITH_LABELS) table.row.push({ context, text: short });
     if (this.inside('th', table.depth) || this.inside('thead', table.depth)) {
       // A header names its column; one that leads a row of data cells also names the row.
       table.headers[column] = short;

@@ -233,7 +233,10 @@ class Reader {
   readonly ids = new Map<string, { type: 'cve' | 'mitre_attack'; value: string; context: string; mentions: number; listed: boolean }>();
   /** Values not put forward, by key: the article's references and what the guards and lists hold back. */
   readonly held = new Map<string, { value: HeldValue; reference: boolean }>();
-  readonly industryTexts: IndustryText[] = [];
+  /** Texts industries are read from, neighbours of the same kind run together (one scan a run, one object a run). */
+  private readonly industryRuns: IndustryText[] = [];
+  private industryRun: string[] = [];
+  private industryRunTargeted = false;
   readonly tagTexts: string[] = [];
   private state: SectionState = initialSectionState();
   private introTargets = false;
@@ -256,7 +259,7 @@ class Reader {
       this.tagTexts.push(block.text);
     } else if (this.state.section !== 'reference' && this.state.section !== 'contact') {
       // A cell of an IOC table holds values, not the sectors an actor targets.
-      if (block.kind !== 'table_cell' || this.state.section !== 'ioc') this.industryTexts.push({ text: block.text, inheritsTargeting: block.kind === 'list_item' && this.introTargets });
+      if (block.kind !== 'table_cell' || this.state.section !== 'ioc') this.addIndustryText(block.text, block.kind === 'list_item' && this.introTargets);
       this.tagTexts.push(block.text);
     }
     if (block.kind === 'paragraph' || block.kind === 'table_cell' || block.kind === 'code') {
@@ -285,6 +288,23 @@ class Reader {
     }
     this.readIds(block, refanged, 'cve', findCveIds(refanged.text));
     this.readIds(block, refanged, 'mitre_attack', findTechniqueIds(refanged.text));
+  }
+
+  private addIndustryText(text: string, targeted: boolean): void {
+    if (targeted !== this.industryRunTargeted) this.endIndustryRun();
+    this.industryRunTargeted = targeted;
+    this.industryRun.push(text);
+  }
+
+  private endIndustryRun(): void {
+    if (this.industryRun.length > 0) this.industryRuns.push({ text: this.industryRun.join('\n'), inheritsTargeting: this.industryRunTargeted });
+    this.industryRun = [];
+  }
+
+  /** The industry texts, each run of neighbours of the same kind as one text. */
+  industryTexts(): IndustryText[] {
+    this.endIndustryRun();
+    return this.industryRuns;
   }
 
   /** A candidate's value normalized, with its key (`type\0normalized`): each written form once a document. */
@@ -507,7 +527,7 @@ export function extractIocs(input: string, options: ExtractOptions = {}): Extrac
     suppressed: held.filter((entry) => !entry.reference).map((entry) => entry.value),
     techniques: ids.filter((ioc) => ioc.type === 'mitre_attack').map((ioc) => ioc.value).sort(),
     cves: ids.filter((ioc) => ioc.type === 'cve').map((ioc) => ioc.value).sort(),
-    industries: findIndustries(reader.industryTexts, options.title),
+    industries: findIndustries(reader.industryTexts(), options.title),
     tags: findTags(reader.tagTexts, options.title),
   };
 }

@@ -152,14 +152,7 @@ export function findIndustries(texts: readonly IndustryText[], title?: string): 
     }
   };
   if (title !== undefined) read(title, true);
-  // Neighbouring texts of the same kind are read as one (a line apart): one scan, not one a table cell.
-  for (let i = 0; i < texts.length; ) {
-    const targeted = (texts[i] as IndustryText).inheritsTargeting;
-    let j = i + 1;
-    while (j < texts.length && (texts[j] as IndustryText).inheritsTargeting === targeted) j++;
-    read(j === i + 1 ? (texts[i] as IndustryText).text : texts.slice(i, j).map((t) => t.text).join('\n'), targeted);
-    i = j;
-  }
+  for (const { text, inheritsTargeting } of texts) read(text, inheritsTargeting);
   for (const [industry, count] of mentions) if (count >= MIN_PLAIN_MENTIONS) strong.add(industry);
   return (Object.keys(KEYWORDS) as Industry[]).filter((industry) => strong.has(industry));
 }
