@@ -1,5 +1,6 @@
 // The export formats: one file each, one line here. The list endpoint's `format` values, their
 // documentation and the permissions they need all derive from this registry.
+import { cefExporter } from './cef.js';
 import { csvExporter } from './csv.js';
 import type { AnyExporter } from './exporter.js';
 import { jsonExporter } from './json.js';
@@ -8,7 +9,7 @@ import { txtExporter } from './txt.js';
 
 export type { AnyExporter, ExportContext, Exporter, ExportWriter, PageEnd, Reads, ReadItems } from './exporter.js';
 
-const REGISTRY = [jsonExporter, csvExporter, txtExporter, stixExporter] as const;
+const REGISTRY = [jsonExporter, csvExporter, txtExporter, cefExporter, stixExporter] as const;
 export const EXPORTERS: readonly AnyExporter[] = REGISTRY;
 
 export type ListFormat = Extract<(typeof REGISTRY)[number], { listed: true }>['format'];

@@ -4,6 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
+import { checkCef, checkCefLine } from '../helpers/cef.js';
 import {
   ADVISORY,
   ADVISORY_TAGS,
@@ -304,13 +305,13 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       expect((await list('until=2020-01-01', pro)).meta).toMatchObject({ total: 0, notices: [expect.stringContaining('lookback')] });
     });
 
-    it('refuses csv and txt to a free key: 403 insufficient_scope naming the format', async () => {
-      for (const format of ['csv', 'txt']) {
+    it('refuses csv, txt and cef to a free key: 403 insufficient_scope naming the format', async () => {
+      for (const format of ['csv', 'txt', 'cef']) {
         const error = expectError(await get(t.app, `/api/v1/iocs?format=${format}`, free), 403, 'insufficient_scope');
         expect(error.message).toContain(format);
         expect(error.details).toMatchObject({ parameter: 'format', allowed_formats: ['json'], tier: 'free' });
       }
-      expect((await get(t.app, '/api/v1/iocs?format=json', free)).statusCode).toBe(200);
+      // (json, the free tier's format, is what the other tests of this block read with the free key.)
     });
 
     it('rejects each bad parameter with 400 invalid_parameter naming it', async () => {
@@ -318,7 +319,7 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
         ['type=ip', 'type', { allowed: expect.arrayContaining(IOC_TYPES), valid_types: expect.arrayContaining(IOC_TYPES) }],
         ['category=blog', 'category', { allowed: ['news', 'research', 'threat-intel', 'vendor', 'government'] }],
         ['confidence=certain', 'confidence', { allowed: ['high', 'medium', 'low'] }],
-        ['format=xml', 'format', { allowed: ['json', 'csv', 'txt'] }],
+        ['format=xml', 'format', { allowed: ['json', 'csv', 'txt', 'cef'] }],
         ['industry=nope', 'industry', { allowed: expect.arrayContaining(['finance', 'transportation', 'water']) }],
         ['limit=0', 'limit'],
         ['limit=abc', 'limit'],
@@ -511,6 +512,23 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       } finally {
         await fresh.close();
       }
+    });
+  });
+
+  describe('cef', () => {
+    it('gives one valid CEF event a record, the value in its field, with the filters, limit and offset', async () => {
+      const res = await get(t.app, '/api/v1/iocs?format=cef&limit=10000', pro);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(checkCef(res.body)).toEqual([]);
+      const events = res.body.slice(0, -1).split('\n').map((line) => checkCefLine(line).event!);
+      expect(events).toHaveLength(seeded.records.length);
+      expect(new Set(events.map((event) => event.extension.get('externalId')))).toEqual(new Set(seeded.records.map((r) => r.id)));
+      const dst = events.filter((event) => event.header[4] === 'ipv4' && event.extension.has('dst')).map((event) => event.extension.get('dst'));
+      expect(new Set(dst)).toEqual(new Set(seeded.records.filter((r) => r.type === 'ipv4' && !r.value.includes('/')).map((r) => r.value)));
+      const page = (await get(t.app, '/api/v1/iocs?format=cef&type=domain&limit=3&offset=1', pro)).body.slice(0, -1).split('\n');
+      expect(page).toHaveLength(3);
+      expect(page.every((line) => checkCefLine(line).event?.header[4] === 'domain')).toBe(true);
     });
   });
 

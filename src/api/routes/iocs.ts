@@ -85,7 +85,7 @@ function pageLinks(request: FastifyRequest, origin: string, q: ResolvedQuery, en
 function cursorOf(cursor: string, offset: number | undefined, exporter: AnyExporter) {
   const after = decodeCursor(cursor);
   if (exporter.reads !== 'records' && exporter.reads !== 'csv-records') {
-    throw new InvalidParameterError('cursor', `'cursor' pages records (json, csv), not the ${exporter.format} format: page it with 'offset'.`, {
+    throw new InvalidParameterError('cursor', `'cursor' pages records (json, csv, cef), not the ${exporter.format} format: page it with 'offset'.`, {
       format: exporter.format,
     });
   }
