@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import { checkCef, checkCefLine } from '../helpers/cef.js';
+import { checkOpenIoc, openIocItems } from '../helpers/openioc.js';
 import {
   ADVISORY,
   ADVISORY_TAGS,
@@ -305,13 +306,13 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       expect((await list('until=2020-01-01', pro)).meta).toMatchObject({ total: 0, notices: [expect.stringContaining('lookback')] });
     });
 
-    it('refuses csv, txt and cef to a free key: 403 insufficient_scope naming the format', async () => {
-      for (const format of ['csv', 'txt', 'cef']) {
+    it('refuses csv, cef and openioc to a free key: 403 insufficient_scope naming the format', async () => {
+      // (Three requests: the free key's minute allows no more in this block; txt is refused by the same rule.)
+      for (const format of ['csv', 'cef', 'openioc']) {
         const error = expectError(await get(t.app, `/api/v1/iocs?format=${format}`, free), 403, 'insufficient_scope');
         expect(error.message).toContain(format);
         expect(error.details).toMatchObject({ parameter: 'format', allowed_formats: ['json'], tier: 'free' });
       }
-      // (json, the free tier's format, is what the other tests of this block read with the free key.)
     });
 
     it('rejects each bad parameter with 400 invalid_parameter naming it', async () => {
@@ -319,7 +320,7 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
         ['type=ip', 'type', { allowed: expect.arrayContaining(IOC_TYPES), valid_types: expect.arrayContaining(IOC_TYPES) }],
         ['category=blog', 'category', { allowed: ['news', 'research', 'threat-intel', 'vendor', 'government'] }],
         ['confidence=certain', 'confidence', { allowed: ['high', 'medium', 'low'] }],
-        ['format=xml', 'format', { allowed: ['json', 'csv', 'txt', 'cef'] }],
+        ['format=xml', 'format', { allowed: ['json', 'csv', 'txt', 'cef', 'openioc'] }],
         ['industry=nope', 'industry', { allowed: expect.arrayContaining(['finance', 'transportation', 'water']) }],
         ['limit=0', 'limit'],
         ['limit=abc', 'limit'],
@@ -529,6 +530,21 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       const page = (await get(t.app, '/api/v1/iocs?format=cef&type=domain&limit=3&offset=1', pro)).body.slice(0, -1).split('\n');
       expect(page).toHaveLength(3);
       expect(page.every((line) => checkCefLine(line).event?.header[4] === 'domain')).toBe(true);
+    });
+  });
+
+  describe('openioc', () => {
+    it('gives one OpenIOC 1.1 document that its schema accepts: an item a distinct value of a type with a term', async () => {
+      const res = await get(t.app, '/api/v1/iocs?format=openioc&limit=10000', pro);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/xml; charset=utf-8');
+      expect(await checkOpenIoc(res.body)).toEqual([]);
+      const items = openIocItems(res.body).map((item) => item.value);
+      const withTerms = new Set(['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'email']);
+      const expected = [...seeded.indicators.values()].map((records) => records[0]!).filter((r) => withTerms.has(r.type)).map((r) => r.value);
+      expect([...items].sort()).toEqual([...expected].sort());
+      const md5 = openIocItems((await get(t.app, '/api/v1/iocs?format=openioc&type=md5', pro)).body);
+      expect(md5.every((item) => item.search === 'FileItem/Md5sum')).toBe(true);
     });
   });
 

@@ -104,7 +104,7 @@ describe('GET /api/openapi.json', () => {
     ]);
     expect(byName.category!.enum).toEqual(['news', 'research', 'threat-intel', 'vendor', 'government']);
     expect(byName.confidence!.enum).toEqual(['high', 'medium', 'low']);
-    expect(byName.format).toMatchObject({ enum: ['json', 'csv', 'txt', 'cef'], default: 'json' });
+    expect(byName.format).toMatchObject({ enum: ['json', 'csv', 'txt', 'cef', 'openioc'], default: 'json' });
     expect(byName.limit).toMatchObject({ type: 'integer', minimum: 1, default: 100 });
     expect(byName.offset).toMatchObject({ type: 'integer', minimum: 0, default: 0 });
     expect(byName.include_context).toMatchObject({ type: 'boolean', default: true });

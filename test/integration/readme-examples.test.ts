@@ -62,6 +62,11 @@ describe('the README examples', () => {
       if (type === 'ipv4') for (const line of lines) expect(line).toMatch(/^\d{1,3}(\.\d{1,3}){3}$/);
       return;
     }
+    if (String(res.headers['content-type']).startsWith('application/xml')) {
+      // An OpenIOC document with at least one value.
+      expect(res.body).toMatch(/<OpenIOC [\s\S]*<IndicatorItem /);
+      return;
+    }
     const body = res.json() as { data?: unknown; objects?: unknown[] };
     if (body.objects) {
       expect(body.objects.length).toBeGreaterThan(1);
