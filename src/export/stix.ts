@@ -216,7 +216,7 @@ function toIndicator(
     created,
     modified: modifiedNotBefore(created, ind.last_seen),
     name: ind.value,
-    description: firstContext(ind.contexts),
+    description: firstContext(ind.contexts) ?? reportedBy(ind),
     indicator_types: ['malicious-activity'],
     pattern: stixPattern(type, ind.value),
     pattern_type: 'stix',
@@ -344,6 +344,26 @@ export function toStixTimestamp(timestamp: string): string {
 function modifiedNotBefore(created: string, lastSeen: string): string {
   const modified = toStixTimestamp(lastSeen);
   return modified < created ? created : modified;
+}
+
+/** What STIX tools show for an indicator without a context sentence: its type, value and sources (strict validation wants a description). */
+const TYPE_NAMES: Readonly<Record<IocType, string>> = {
+  ipv4: 'IPv4 address',
+  ipv6: 'IPv6 address',
+  domain: 'Domain',
+  url: 'URL',
+  md5: 'MD5 hash',
+  sha1: 'SHA-1 hash',
+  sha256: 'SHA-256 hash',
+  sha512: 'SHA-512 hash',
+  email: 'E-mail address',
+  cve: 'Vulnerability',
+  mitre_attack: 'ATT&CK technique',
+};
+
+function reportedBy(ind: IndicatorSummary): string {
+  const sources = ind.sources.length > 0 ? ` reported by ${ind.sources.join(', ')}` : '';
+  return `${TYPE_NAMES[ind.type]} ${ind.value}${sources}.`;
 }
 
 function firstContext(contexts: readonly string[]): string | undefined {

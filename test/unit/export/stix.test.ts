@@ -271,7 +271,17 @@ describe('indicators', () => {
       { kill_chain_name: 'mitre-attack', phase_name: 'execution' },
     ]);
     const bare = indicatorNamed(bundle, '18b3741afc2712dafb56505b1c1822372b35cc0b');
-    for (const key of ['labels', 'description', 'external_references', 'kill_chain_phases']) expect(bare).not.toHaveProperty(key);
+    for (const key of ['labels', 'external_references', 'kill_chain_phases']) expect(bare).not.toHaveProperty(key);
+    // Without a context sentence the description says what it is and who reported it (STIX's
+    // SHOULD: strict validation and TAXII clients want a name and a description).
+    expect(bare.description).toMatch(/^SHA-1 hash 18b3741afc2712dafb56505b1c1822372b35cc0b( reported by .+)?\.$/);
+  });
+
+  it('every indicator has a name and a description', () => {
+    for (const indicator of toStixBundle(oneOfEachType()).objects.filter((o): o is StixIndicator => o.type === 'indicator')) {
+      expect(indicator.name.length).toBeGreaterThan(0);
+      expect(indicator.description?.length ?? 0).toBeGreaterThan(0);
+    }
   });
 
   it('maps confidence high/medium/low to 85/50/15', () => {
