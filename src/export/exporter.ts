@@ -51,8 +51,9 @@ export interface Exporter<R extends Reads = Reads> {
   filename?: string;
   scope: Scope;
   reads: R;
-  /** Served as a `format` of the list endpoint (otherwise at a route of its own). */
+  /** Served as a `format` of the list endpoint (otherwise at `route`, under /api/v1). */
   listed: boolean;
+  route?: string;
   /** One sentence for the API description. */
   description: string;
   writer(context: ExportContext): ExportWriter<ReadItems[R]>;

@@ -135,6 +135,7 @@ export const stixExporter = {
   reads: 'summaries',
   listed: false,
   description: 'a STIX 2.1 bundle, one object per distinct indicator.',
+  route: '/iocs/stix',
   writer: () => {
     const bundle = createStixBundleWriter();
     return { head: bundle.head, batch: (summaries) => summaries.map(bundle.objects).join(''), tail: bundle.tail };

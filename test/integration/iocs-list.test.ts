@@ -6,6 +6,7 @@ import { importIocList } from '../../src/ingest/import-list.js';
 import { BACKENDS, openTestStore, readFixture, startTestApp, type TestApp, type TestStore } from '../helpers.js';
 import { checkCef, checkCefLine } from '../helpers/cef.js';
 import { checkOpenIoc, openIocItems } from '../helpers/openioc.js';
+import { checkSigma, sigmaDocuments } from '../helpers/sigma.js';
 import {
   ADVISORY,
   ADVISORY_TAGS,
@@ -545,6 +546,24 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       expect([...items].sort()).toEqual([...expected].sort());
       const md5 = openIocItems((await get(t.app, '/api/v1/iocs?format=openioc&type=md5', pro)).body);
       expect(md5.every((item) => item.search === 'FileItem/Md5sum')).toBe(true);
+    });
+  });
+
+  describe('sigma rules', () => {
+    it('GET /api/v1/rules/sigma gives valid Sigma rules holding each distinct value of a type with a log, with the filters', async () => {
+      const res = await get(t.app, '/api/v1/rules/sigma?limit=10000', pro);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/yaml; charset=utf-8');
+      expect(checkSigma(res.body)).toEqual([]);
+      const values = (sigmaDocuments(res.body) as { detection: Record<string, Record<string, string[]> | string> }[]).flatMap((rule) =>
+        Object.entries(rule.detection).flatMap(([key, selection]) => (key === 'condition' ? [] : Object.values(selection as Record<string, string[]>).flat())),
+      );
+      const withLogs = new Set(['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256']);
+      const expected = [...seeded.indicators.values()].map((records) => records[0]!).filter((r) => withLogs.has(r.type)).map((r) => r.value);
+      expect([...values].sort()).toEqual([...expected].sort());
+      const dns = sigmaDocuments((await get(t.app, '/api/v1/rules/sigma?type=domain', pro)).body) as { logsource: { category: string } }[];
+      expect(dns.length).toBeGreaterThan(0);
+      expect(dns.every((rule) => rule.logsource.category === 'dns')).toBe(true);
     });
   });
 

@@ -31,6 +31,7 @@ const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/iocs': ListQuery as unknown as ObjectSchema,
   '/api/v1/iocs/search': SearchQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stix': StixQuery as unknown as ObjectSchema,
+  '/api/v1/rules/sigma': StixQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stats': AuthQuery as unknown as ObjectSchema,
   '/api/v1/sources': AuthQuery as unknown as ObjectSchema,
   '/healthz': undefined,

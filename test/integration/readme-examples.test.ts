@@ -67,6 +67,11 @@ describe('the README examples', () => {
       expect(res.body).toMatch(/<OpenIOC [\s\S]*<IndicatorItem /);
       return;
     }
+    if (String(res.headers['content-type']).startsWith('application/yaml')) {
+      // Sigma rules: at least one, with its detection.
+      expect(res.body).toMatch(/^detection:/m);
+      return;
+    }
     const body = res.json() as { data?: unknown; objects?: unknown[] };
     if (body.objects) {
       expect(body.objects.length).toBeGreaterThan(1);

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { exporterFor, type AnyExporter, type PageEnd } from '../../export/index.js';
+import { sigmaExporter } from '../../export/sigma.js';
 import { stixExporter } from '../../export/stix.js';
 import { parseIoc, refang } from '../../ioc/index.js';
 import { warningFor } from '../../ioc/warninglist.js';
@@ -235,7 +236,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
   );
 
   app.get(
-    '/iocs/stix',
+    stixExporter.route,
     {
       config: { scope: 'read:stix' },
       schema: {
@@ -256,6 +257,33 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
     async (request, reply) => {
       const q = resolveQuery(request.query, request.apiKey!.tier, 'stored-or-seen');
       return sendExport(request, reply, db, stixExporter, q, { includeContext: true });
+    },
+  );
+
+  app.get(
+    sigmaExporter.route,
+    {
+      config: { scope: 'read:iocs' },
+      schema: {
+        tags: ['IOCs'],
+        summary: 'Sigma detection rules for the matching IOCs',
+        description:
+          'Multi-document YAML (SigmaHQ rule specification v2): one rule a kind of log and confidence, at most 200 values a rule ' +
+          '(more are split into parts): IP addresses for firewall logs (`dst_ip`), domains for DNS queries (`query`), URLs for ' +
+          'proxy logs (`c-uri`), MD5/SHA-1/SHA-256 for Windows process creation. `level` follows confidence, ATT&CK techniques ' +
+          'are `attack.tNNNN` tags, references are the values\' articles and pages, and rule ids are stable. The list\'s filters; ' +
+          '`limit` counts indicators.',
+        operationId: 'exportSigmaRules',
+        querystring: StixQuery,
+        response: {
+          200: { description: 'Sigma rules, YAML documents separated by `---`', type: 'string' },
+          ...AUTHENTICATED_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = resolveQuery(request.query, request.apiKey!.tier, 'stored-or-seen');
+      return sendExport(request, reply, db, sigmaExporter, q, { includeContext: false });
     },
   );
 };
