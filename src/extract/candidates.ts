@@ -19,7 +19,8 @@ export interface Candidate {
   value: string;
 }
 
-const MAX_URL_LENGTH = 2048;
+/** No URL is longer (browsers and servers cap them about here); nor is any other value. */
+export const MAX_URL_LENGTH = 2048;
 const MAX_EMAIL_LOCAL = 64;
 const MAX_HOST = 253;
 const MAX_IPV6 = 50;

@@ -439,7 +439,7 @@ class Reader {
           (column.toolSource ? 'tool_source' : undefined) ??
           projectPageReason(normalized) ??
           elidedReason(text, end) ??
-          placeholderReason(URL_HOST.exec(normalized)?.[1] ?? '') ??
+          placeholderReason(hostOf('url', normalized) ?? '') ??
           certificateFieldReason(text, start)
         );
       case 'email':

@@ -127,7 +127,7 @@ export function speaksOfTargeting(text: string): boolean {
  */
 const MAY_NAME_AN_INDUSTRY = /[g-z][a-z]{2}|[a-z][g-z][a-z]|[a-z]{2}[g-z]|k-12/i;
 
-/** Industries with evidence, in the order of INDUSTRIES. Each pattern scans each text once. */
+/** Industries with evidence, in the order of INDUSTRIES. The scanners are tried only where a keyword may start. */
 export function findIndustries(texts: readonly IndustryText[], title?: string): Industry[] {
   const strong = new Set<Industry>();
   const mentions = new Map<Industry, number>();

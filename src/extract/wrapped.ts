@@ -2,6 +2,7 @@
 // layout): the cell's lines are joined where the next line carries the value on, and only
 // there, so that the value comes out whole instead of a truncated URL and a stray "hash".
 // Each line is looked at once (what the joined line ends with is carried along, never re-read).
+import { MAX_URL_LENGTH } from './candidates.js';
 
 /** A URL in the line's last token (or a defanged host): one that has a path may go on. */
 const URL_MARK = /(?:https?|hxxps?|ftps?|fxp)(?::|\[:\])\/\/|\[\.\]/i;
@@ -9,8 +10,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*(?::|\[:\])\/\//i;
 const HEX_LINE = /^[0-9a-f]+$/i;
 const CLOSING_PUNCTUATION = /[.,;:)]$/;
 const HASH_LENGTHS: ReadonlySet<number> = new Set([32, 40, 64, 128]);
-/** No value is longer: a joined line that reaches this takes no more. */
-const MAX_VALUE = 2048;
+/** No value is longer than a URL can be: a joined line that reaches this takes no more. */
+const MAX_VALUE = MAX_URL_LENGTH;
 /** A cell of more lines is a list, not a value the layout wrapped: it is left as it is. */
 const MAX_LINES = 64;
 

@@ -2,7 +2,7 @@
 // /api/v1/iocs/stix.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { exporterFor, type AnyExporter, type PageEnd } from '../../export/index.js';
+import { EXPORTERS, exporterFor, type AnyExporter, type PageEnd } from '../../export/index.js';
 import { sigmaExporter } from '../../export/sigma.js';
 import { stixExporter } from '../../export/stix.js';
 import { parseIoc, refang } from '../../ioc/index.js';
@@ -79,14 +79,18 @@ function pageLinks(request: FastifyRequest, origin: string, q: ResolvedQuery, en
   };
 }
 
+/** Whether a format writes records, one a row: those a cursor pages (not distinct values). */
+const pagesRecords = (exporter: AnyExporter): boolean => exporter.reads === 'records' || exporter.reads === 'csv-records';
+const RECORD_FORMATS = EXPORTERS.filter((exporter) => exporter.listed && pagesRecords(exporter)).map((exporter) => exporter.format);
+
 /**
  * The keyset a `cursor` parameter names. A cursor pages records: not the distinct values of
  * `txt`, and not together with an offset.
  */
 function cursorOf(cursor: string, offset: number | undefined, exporter: AnyExporter) {
   const after = decodeCursor(cursor);
-  if (exporter.reads !== 'records' && exporter.reads !== 'csv-records') {
-    throw new InvalidParameterError('cursor', `'cursor' pages records (json, csv, cef), not the ${exporter.format} format: page it with 'offset'.`, {
+  if (!pagesRecords(exporter)) {
+    throw new InvalidParameterError('cursor', `'cursor' pages records (${RECORD_FORMATS.join(', ')}), not the ${exporter.format} format: page it with 'offset'.`, {
       format: exporter.format,
     });
   }

@@ -10,25 +10,12 @@ import type { IocType } from '../../../src/ioc/types.js';
 import type { IndicatorSummary } from '../../../src/store/records.js';
 import { checkOpenIoc, openIocItems, termDisplayType } from '../../helpers/openioc.js';
 import { SHARED_DIR } from '../../helpers/shared.js';
+import { summary } from '../../helpers/summaries.js';
 
 const CONFORMANCE = path.join(SHARED_DIR, 'fixtures', 'conformance', 'openioc');
 const read = (name: string): string => fs.readFileSync(path.join(CONFORMANCE, name), 'utf8');
 
-function indicator(type: IocType, value: string, id = `${type}-${value}`): IndicatorSummary {
-  return {
-    id,
-    type,
-    value,
-    confidence: 'high',
-    first_seen: '2026-07-20T10:00:00.000Z',
-    last_seen: '2026-07-24T08:30:00.000Z',
-    sources: ['ThreatFox'],
-    tags: [],
-    mitre_techniques: [],
-    contexts: [],
-    reference_urls: [],
-  };
-}
+const indicator = (type: IocType, value: string, id?: string): IndicatorSummary => summary(type, value, id === undefined ? {} : { id });
 
 const document = (indicators: IndicatorSummary[]): string => openIocHead(new Date('2026-07-24T09:00:00Z')) + writeItems(indicators) + OPENIOC_TAIL;
 

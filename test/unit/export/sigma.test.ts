@@ -9,26 +9,14 @@ import type { IocType } from '../../../src/ioc/types.js';
 import type { IndicatorSummary } from '../../../src/store/records.js';
 import { SHARED_DIR } from '../../helpers/shared.js';
 import { checkSigma, sigmaDocuments } from '../../helpers/sigma.js';
+import { summary } from '../../helpers/summaries.js';
 
 const CONFORMANCE = path.join(SHARED_DIR, 'fixtures', 'conformance', 'sigma');
 const read = (name: string): string => fs.readFileSync(path.join(CONFORMANCE, name), 'utf8');
 
-function indicator(type: IocType, value: string, extra: Partial<IndicatorSummary> = {}): IndicatorSummary {
-  return {
-    id: `${type}-${value}`,
-    type,
-    value,
-    confidence: 'high',
-    first_seen: '2026-07-20T10:00:00.000Z',
-    last_seen: '2026-07-24T08:30:00.000Z',
-    sources: ['ThreatFox'],
-    tags: [],
-    mitre_techniques: ['T1071.001'],
-    contexts: [],
-    reference_urls: ['https://threatfox.abuse.ch/ioc/1570153/'],
-    ...extra,
-  };
-}
+/** An indicator with a technique and a reference, which the rules carry. */
+const indicator = (type: IocType, value: string, extra: Partial<IndicatorSummary> = {}): IndicatorSummary =>
+  summary(type, value, { mitre_techniques: ['T1071.001'], reference_urls: ['https://threatfox.abuse.ch/ioc/1570153/'], ...extra });
 
 function write(indicators: IndicatorSummary[], batch = 50): string {
   const writer = sigmaWriter();

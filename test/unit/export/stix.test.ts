@@ -26,8 +26,8 @@ import {
 import type { IndicatorSummary } from '../../../src/store/records.js';
 import { attackTechnique, attackTechniqueUrl } from '../../../src/ioc/attack.js';
 import { indicatorId } from '../../../src/ioc/ids.js';
-import type { IocType } from '../../../src/ioc/types.js';
 import { checkStixPattern, STIX_STANDARDS_DIR, validateStixBundle } from '../../helpers/stix-validate.js';
+import { summary, SUMMARY_ID_NAMESPACE } from '../../helpers/summaries.js';
 import { STIXPatternLexer } from '../../helpers/stix-pattern/STIXPatternLexer.js';
 
 const CONFORMANCE_DIR = path.resolve(STIX_STANDARDS_DIR, '../../fixtures/conformance/stix');
@@ -36,24 +36,6 @@ const CONFORMANCE_DIR = path.resolve(STIX_STANDARDS_DIR, '../../fixtures/conform
 const NASTY_URL = "http://update-check.example.net/gate.php?id=1'or'1'='1&path=C:\\Users\\Public\\svch0st.exe]&lang=рус&e=😈";
 
 // Stands in for src/ioc/ids.ts: a stable id per (type, value).
-const TEST_NAMESPACE = '3f1c7a52-5d0e-4b8e-9a43-2f6d1c0b9e71';
-
-function summary(type: IocType, value: string, extra: Partial<IndicatorSummary> = {}): IndicatorSummary {
-  return {
-    id: uuidv5(`${type}:${value}`, TEST_NAMESPACE),
-    type,
-    value,
-    confidence: 'high',
-    first_seen: '2026-07-24T13:50:06.000Z',
-    last_seen: '2026-07-25T08:12:41.250Z',
-    sources: ['ThreatFox'],
-    tags: [],
-    mitre_techniques: [],
-    contexts: [],
-    reference_urls: [],
-    ...extra,
-  };
-}
 
 /** One summary of each of the 11 types, with tags, techniques, contexts and references. */
 function oneOfEachType(): IndicatorSummary[] {
@@ -191,7 +173,7 @@ describe('toStixBundle', () => {
     expect(objectIds(second)).toEqual(objectIds(first));
     expect(second.objects).toEqual(first.objects);
     expect(second.id).not.toBe(first.id);
-    expect(indicatorNamed(first, '221.132.16.23').id).toBe(`indicator--${uuidv5('ipv4:221.132.16.23', TEST_NAMESPACE)}`);
+    expect(indicatorNamed(first, '221.132.16.23').id).toBe(`indicator--${uuidv5('ipv4:221.132.16.23', SUMMARY_ID_NAMESPACE)}`);
   });
 
   it('streams the same objects as toStixBundle builds', () => {
