@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
 import { sourcesRoutes } from './routes/sources.js';
 import { statsRoutes } from './routes/stats.js';
+import { TAXII_PREFIX, taxiiNotFound, taxiiRoutes, writeTaxiiError } from './routes/taxii.js';
 import type { StatsCache } from './stats-cache.js';
 
 export interface AppDeps {
@@ -152,7 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'Open, self-hostable threat intelligence: indicators of compromise from public feeds and security articles. ' +
           'Every /api/v1 route needs an API key (`Authorization: Bearer sk_live_...`, `X-API-Key`, or `?api_key=`). ' +
           'Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`; errors use the ' +
-          'envelope `{"error": {"code", "message", "details", "request_id"}}`.',
+          'envelope `{"error": {"code", "message", "details", "request_id"}}`. ' +
+          'TAXII 2.1 is served at `/api/taxii2/` (discovery), as its specification describes it, with the same keys ' +
+          '(and HTTP Basic, the key as password) and the `read:stix` scope.',
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
       // PUBLIC_URL, the base of the links in responses too; unset, `/` is the host serving this document.
@@ -209,6 +212,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(sourcesRoutes, { db });
     }),
     { prefix: '/api/v1' },
+  );
+  // TAXII 2.1: the same guard, TAXII's error body.
+  await app.register(
+    guarded({ authenticator, limiter }, async (api) => {
+      api.setErrorHandler(createErrorHandler(config.upgradeUrl, metrics?.countRefusal, writeTaxiiError));
+      api.setNotFoundHandler(taxiiNotFound);
+      await api.register(taxiiRoutes, { db, config });
+    }),
+    { prefix: TAXII_PREFIX },
   );
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,5 +1,5 @@
-// API key authentication: the key comes in `Authorization: Bearer`, `X-API-Key` or
-// `?api_key=`; it is hashed and looked up by hash, and the hashes compared in constant time.
+// API key authentication: the key comes in `Authorization: Bearer` (or Basic, as the password),
+// `X-API-Key` or `?api_key=`; it is hashed and looked up by hash, and the hashes compared in constant time.
 // Lookups are cached briefly so that a request costs no query; a revoked key stops working
 // within KEY_CACHE_TTL_MS on every instance.
 import crypto from 'node:crypto';
@@ -16,7 +16,14 @@ export function extractApiKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match ? match[1] : authorization.trim();
+    if (match) return match[1];
+    // HTTP Basic, as TAXII clients send it: the key is the password (or the user name, alone).
+    const basic = /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(authorization);
+    if (basic) {
+      const [user, ...password] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
+      return password.join(':') || user;
+    }
+    return authorization.trim();
   }
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header) return header.trim();

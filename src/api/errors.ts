@@ -129,9 +129,15 @@ const UPGRADABLE = new Set(['insufficient_scope', 'rate_limit_exceeded']);
  * every refusal to do work now (429, 503: rate limits, admission), by reason (/metrics counts
  * them), so that a new kind of refusal is counted without more wiring.
  */
-export function createErrorHandler(upgradeUrl?: string, onRefusal?: (reason: string) => void) {
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => handleError(error, request, reply, upgradeUrl, onRefusal);
+export function createErrorHandler(upgradeUrl?: string, onRefusal?: (reason: string) => void, write: ErrorWriter = writeEnvelope) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => handleError(error, request, reply, upgradeUrl, onRefusal, write);
 }
+
+/** Sends an error: the envelope, or another body where a standard wants its own (TAXII). */
+export type ErrorWriter = (request: FastifyRequest, reply: FastifyReply, error: AppError, details: Record<string, unknown> | undefined) => FastifyReply;
+
+const writeEnvelope: ErrorWriter = (request, reply, error, details) =>
+  reply.status(error.statusCode).type('application/json; charset=utf-8').send(envelope(request, error.code, error.message, details));
 
 export const errorHandler = createErrorHandler();
 
@@ -141,6 +147,7 @@ function handleError(
   reply: FastifyReply,
   upgradeUrl: string | undefined,
   onRefusal: ((reason: string) => void) | undefined,
+  write: ErrorWriter,
 ) {
   let app: AppError;
   if (error instanceof AppError) app = error;
@@ -161,7 +168,7 @@ function handleError(
   if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
   else if (app.statusCode === 503) reply.header('Retry-After', '5');
   const details = upgradeUrl && UPGRADABLE.has(app.code) ? { ...app.details, upgrade_url: upgradeUrl } : app.details;
-  return reply.status(app.statusCode).type('application/json; charset=utf-8').send(envelope(request, app.code, app.message, details));
+  return write(request, reply, app, details);
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { publishStixVersions } from '../ingest/publish.js';
 import { logRun, startScheduler } from '../ingest/scheduler.js';
 import { syncSourceCatalogue } from '../ingest/setup.js';
 import { isStoreEmpty, loadSnapshot } from '../ingest/snapshot.js';
@@ -103,6 +104,9 @@ export async function startService(config: Config, logger: Logger, command = 'so
     if (config.ingest) {
       const scheduler = startScheduler(db, { log: logger, concurrency: config.ingestConcurrency });
       stops.push(() => scheduler.stop());
+    } else {
+      // The scheduler publishes at each tick; without it, what a migration or a stopped run marked is published now.
+      void publishStixVersions(db).catch((err) => logger.error({ err }, 'publishing STIX versions failed'));
     }
     let closing = false;
     const app = await buildApp({ config, db, authenticator, limiter, stats, logger, isClosing: () => closing });

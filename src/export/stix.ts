@@ -48,6 +48,7 @@ interface StixCommon {
   modified: string;
   confidence?: number;
   labels?: string[];
+  revoked?: boolean;
   external_references?: StixExternalReference[];
 }
 export interface StixIdentity extends StixCommon {
@@ -174,6 +175,46 @@ function indicatorObjectsJson(ind: IndicatorSummary, writtenTechniques: Set<stri
   return json;
 }
 
+// ---- versions, for TAXII ----------------------------------------------------------------------
+
+/** One STIX object as TAXII stores it: its id, type and JSON. */
+export interface StixObjectJson {
+  id: string;
+  type: StixObject['type'];
+  json: string;
+}
+
+/**
+ * What makes a new version of an indicator (TAXII): its confidence, labels, techniques and
+ * revocation. Its sources, contexts and last_seen do not.
+ */
+export function stixMaterialState(ind: IndicatorSummary): string {
+  const techniques = techniquesOf(ind.mitre_techniques).map((t) => t.id);
+  return JSON.stringify([ind.confidence, [...(toLabels(ind.tags) ?? [])].sort(), techniques.sort(), ind.revoked === true]);
+}
+
+/**
+ * The objects of one version of an indicator: the indicator (or vulnerability) with `modified`
+ * the version's, its `indicates` relationships of the same version, and the attack-patterns of
+ * its techniques (always the same objects). A technique reported as an IOC is its attack-pattern.
+ */
+export function stixVersionObjects(ind: IndicatorSummary, modified: string) {
+  const version = { ...ind, last_seen: modified };
+  const entry = (o: StixObject): StixObjectJson => ({ id: o.id, type: o.type, json: JSON.stringify(o) });
+  const techniqueJson = (t: TechniqueEntry): StixObjectJson => ({ id: t.stixId, type: 'attack-pattern', json: t.attackPatternJson });
+  if (ind.type === 'mitre_attack') {
+    return { object: undefined, relationships: [], attackPatterns: [techniqueEntry(normalizeAttackTechniqueId(ind.value))].map(techniqueJson) };
+  }
+  if (ind.type === 'cve') return { object: entry(toVulnerability(version)), relationships: [], attackPatterns: [] };
+  const techniques = techniquesOf(ind.mitre_techniques);
+  const indicator = toIndicator(version, ind.type, killChainPhasesOf(techniques));
+  return {
+    object: entry(indicator),
+    relationships: techniques.map((t) => entry(indicatesRelationship(indicator, t.stixId))),
+    attackPatterns: techniques.map(techniqueJson),
+  };
+}
+
 // ---- one object per IocType -------------------------------------------------------------------
 
 /** The types exported as indicators with a pattern (CVEs and techniques are SDOs of their own). */
@@ -226,6 +267,7 @@ function toIndicator(
     kill_chain_phases: phases,
     labels: toLabels(ind.tags),
     confidence: STIX_CONFIDENCE[ind.confidence],
+    ...(ind.revoked && { revoked: true }),
     external_references: referencesOf(ind),
   };
 }
@@ -244,6 +286,7 @@ function toVulnerability(ind: IndicatorSummary): StixVulnerability {
     description: firstContext(ind.contexts),
     labels: toLabels(ind.tags),
     confidence: STIX_CONFIDENCE[ind.confidence],
+    ...(ind.revoked && { revoked: true }),
     external_references: [{ source_name: 'cve', external_id: cveId }, ...(referencesOf(ind) ?? [])],
   };
 }
@@ -348,7 +391,7 @@ function modifiedNotBefore(created: string, lastSeen: string): string {
 }
 
 /** What STIX tools show for an indicator without a context sentence: its type, value and sources (strict validation wants a description). */
-const TYPE_NAMES: Readonly<Record<IocType, string>> = {
+export const TYPE_NAMES: Readonly<Record<IocType, string>> = {
   ipv4: 'IPv4 address',
   ipv6: 'IPv6 address',
   domain: 'Domain',

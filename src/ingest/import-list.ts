@@ -6,6 +6,7 @@ import type { Db } from '../store/db.js';
 import { upsertRecords, type NewRecord } from '../store/upsert.js';
 import { ensureImportSource } from '../store/sources.js';
 import { refreshStats } from '../store/stats.js';
+import { publishChanges } from './publish.js';
 import { rejectNul } from './nul.js';
 import { parseIocList, type ListRow, type ParsedList, type RejectedRow } from './parsers/ioc-list.js';
 
@@ -87,7 +88,10 @@ export async function importIocList(db: Db, text: string, options: ImportOptions
     }
     return tally;
   });
-  if (groups.size > 0) await refreshStats(db);
+  if (groups.size > 0) {
+    await publishChanges(db);
+    await refreshStats(db);
+  }
   return {
     format: parsed.format,
     read: parsed.rows.length + parsed.rejected.length,

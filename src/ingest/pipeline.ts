@@ -15,6 +15,7 @@ import { findSource, insertRun, recentRuns, updateSourceState, type SourceRow, t
 import { feedRunChannel, type FeedRunEvent } from '../telemetry.js';
 import { readableArticle } from './article-text.js';
 import { fetchSource, FetchError, type FetchOptions } from './fetch.js';
+import { publishChanges } from './publish.js';
 import { assessHealth, type Health } from './health.js';
 import { PARSERS, type FeedKind } from './parsers/index.js';
 import { rejectNul } from './nul.js';
@@ -69,6 +70,7 @@ export async function runSource(db: Db, source: SourceRow, options: RunOptions =
   }
   const now = clock();
   ran ??= { source: source.name, outcome: 'skipped', startedAt: now, finishedAt: now, health: null, healthReason: null };
+  if ((ran.new ?? 0) + (ran.updated ?? 0) > 0) await publishChanges(db);
   reportRun(source.name, ran.outcome);
   return ran;
 }

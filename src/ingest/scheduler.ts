@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import { dueSources } from '../store/sources.js';
+import { publishStixVersions } from './publish.js';
 import { runSource, type RunOptions, type RunSummary } from './pipeline.js';
 
 export interface SchedulerOptions {
@@ -48,6 +49,8 @@ export function startScheduler(db: Db, options: SchedulerOptions): Scheduler {
 
   async function tick() {
     if (stopped) return;
+    // What a run left unpublished (its process stopped first), and what the migration marked.
+    await publishStixVersions(db).catch((err) => options.log.error({ err }, 'scheduler: publishing STIX versions failed'));
     const due = await dueSources(db, new Date());
     for (const source of due) {
       if (stopped || running.size >= concurrency) break;

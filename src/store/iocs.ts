@@ -111,7 +111,7 @@ const countRecordsSql = (where: string) => `select count(*)::int as total from s
 const countRecordsUpToSql = (where: string, n: number) =>
   `select count(*)::int as total from (select from sightings s where ${where} limit $${n + 1}::bigint) as capped`;
 
-const SELECT_SUMMARIES = `select i.id, i.type, i.value, i.confidence,
+const SELECT_SUMMARIES = `select i.id, i.type, i.value, i.confidence, i.suppressed_reason is not null as revoked,
     socd_iso_ms(i.first_seen) as first_seen, socd_iso_ms(i.last_seen) as last_seen,
     array_agg(distinct src.name) as sources,
     coalesce(array_agg(distinct tag) filter (where tag is not null), '{}') as tags,

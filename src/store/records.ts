@@ -49,4 +49,6 @@ export interface IndicatorSummary {
   /** A few sentences from the records, most recent first. */
   contexts: string[];
   reference_urls: string[];
+  /** On a warning list: a value found benign (STIX `revoked`). */
+  revoked?: boolean;
 }

@@ -38,7 +38,11 @@ export interface UpsertCounts {
 // A warning-listed value stays low whatever a source says of it.
 const INDICATOR_CONFIDENCE = `case when coalesce(excluded.suppressed_reason, indicators.suppressed_reason) is not null then 'low'
       else socd_max_confidence(indicators.confidence, excluded.confidence) end`;
-const UPSERT_INDICATORS = `insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason)
+// A write marks the indicators it may have changed materially (stix_pending): for the TAXII
+// publisher (store/taxii.ts) to look at once it commits. A change of last_seen alone is none.
+const UPSERT_INDICATORS = `with old as (select id, confidence, suppressed_reason from indicators where id = any($1::text::uuid[])),
+written as (
+  insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason)
   select i, t, coalesce(v, n), n, c, to_timestamp(f / 1000), to_timestamp(l / 1000), s
   from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[],
     $6::text::float8[], $7::text::float8[], $8::text::text[]) as j (i, t, v, n, c, f, l, s)
@@ -49,7 +53,14 @@ const UPSERT_INDICATORS = `insert into indicators (id, type, value, value_normal
     confidence = ${INDICATOR_CONFIDENCE}
   where excluded.first_seen < indicators.first_seen or excluded.last_seen > indicators.last_seen
     or (excluded.suppressed_reason is not null and indicators.suppressed_reason is null)
-    or indicators.confidence <> ${INDICATOR_CONFIDENCE}`;
+    or indicators.confidence <> ${INDICATOR_CONFIDENCE}
+  returning id, confidence, suppressed_reason
+)
+insert into stix_pending (indicator_id)
+  select w.id from written w join old o on o.id = w.id
+  where o.confidence <> w.confidence or (o.suppressed_reason is null) <> (w.suppressed_reason is null)
+  order by 1
+on conflict do nothing`;
 
 // The stored values first, in their order, then the new ones: seeing the same record again
 // leaves its lists as they were (`select distinct` would reorder them at each upsert). When the
@@ -58,7 +69,8 @@ const mergeInOrder = (column: string) => `case when excluded.${column} <@ sighti
       else array(select v from unnest(sightings.${column} || excluded.${column}) with ordinality as u (v, n) group by v order by min(n)) end`;
 
 // A record seen again keeps its id and extracted_at; what the source says now is merged in.
-const UPSERT_SIGHTINGS = `with written as (
+const UPSERT_SIGHTINGS = `with old as (select id, confidence, tags, mitre_techniques from sightings where id = any($1::text::uuid[])),
+written as (
   insert into sightings (id, indicator_id, type, source_id, article_id, origin, confidence,
     context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen)
   select i, d, t, $14, a, $15, c,
@@ -84,7 +96,14 @@ const UPSERT_SIGHTINGS = `with written as (
     or excluded.reference_url <> sightings.reference_url or (excluded.reference_url is not null and sightings.reference_url is null)
     or not (excluded.tags <@ sightings.tags and excluded.mitre_techniques <@ sightings.mitre_techniques
       and excluded.industries <@ sightings.industries and excluded.ports <@ sightings.ports)
-  returning xmax = 0 as inserted
+  returning id, indicator_id, xmax = 0 as inserted, confidence, tags, mitre_techniques
+),
+marked as (
+  insert into stix_pending (indicator_id)
+  select distinct w.indicator_id from written w left join old o on o.id = w.id
+  where o.id is null or o.confidence <> w.confidence or o.tags <> w.tags or o.mitre_techniques <> w.mitre_techniques
+  order by 1
+  on conflict do nothing
 )
 select count(*) filter (where inserted)::int as inserted from written`;
 

@@ -15,6 +15,7 @@ import { Admission } from '../admission.js';
 import { clientGone } from '../client-gone.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { InvalidParameterError } from '../errors.js';
+import { linkBase } from '../links.js';
 import { sendExport } from '../export.js';
 import { resolveQuery, type ResolvedQuery } from '../filters.js';
 import { assertFormatAllowed } from '../guard.js';
@@ -38,19 +39,6 @@ export interface IocRoutesOptions {
   db: Db;
   /** PUBLIC_URL (the links' base), TRUST_PROXY (whether a proxy's X-Forwarded-Host may give their host) and the search's limits. */
   config: Pick<Config, 'publicUrl' | 'trustProxy' | 'searchFuzzyBudgetMs' | 'searchFuzzyPerKey' | 'searchFuzzyPerInstance' | 'listTotalExactUpTo'>;
-}
-
-/**
- * The base of absolute links: PUBLIC_URL, or the host a trusted proxy passed, or else the address
- * this connection reached. Never a Host header that nobody vouched for: behind a shared cache a
- * forged one would be served to everyone.
- */
-function linkBase(request: FastifyRequest, publicUrl: string | undefined, trustProxy: boolean): string {
-  if (publicUrl) return publicUrl;
-  if (trustProxy) return `${request.protocol}://${request.host}`;
-  const address = request.socket.localAddress ?? '127.0.0.1';
-  const host = address.includes(':') ? `[${address}]` : address;
-  return `${request.protocol}://${host}${request.socket.localPort ? `:${request.socket.localPort}` : ''}`;
 }
 
 /**

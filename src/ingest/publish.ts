@@ -1,0 +1,71 @@
+// After a write commits: the counter that block-lists' ETags follow moves on, and the
+// indicators the write changed materially get new STIX versions, which TAXII serves
+// (store/taxii.ts says why publishing after the commit keeps TAXII paging complete).
+import { stixMaterialState, stixVersionObjects, toStixTimestamp } from '../export/stix.js';
+import type { Db } from '../store/db.js';
+import { summarizeIndicators } from '../store/iocs.js';
+import { insertVersions, latestVersions, noteDataChanged, publishedObjects, withPendingIndicators, type NewVersion } from '../store/taxii.js';
+
+const BATCH = 2000;
+
+/** After a write that changed IOC data commits: the ETags move on, and what changed is published. */
+export async function publishChanges(db: Db): Promise<number> {
+  await noteDataChanged(db);
+  return publishStixVersions(db);
+}
+
+/**
+ * Publishes what writes have marked since the last run (also run on a timer, for a write whose
+ * process stopped before it published); returns how many versions it added.
+ */
+export async function publishStixVersions(db: Db, now: () => Date = () => new Date()): Promise<number> {
+  let added = 0;
+  for (;;) {
+    const batch = await withPendingIndicators(db, BATCH, async (tx, ids) => {
+      if (ids.length === 0) return undefined;
+      const versions = await newVersions(tx, ids, now());
+      await insertVersions(tx, versions);
+      return versions.length;
+    });
+    if (batch === undefined) return added;
+    added += batch;
+  }
+}
+
+/** The versions of these indicators whose material state differs from their latest one. */
+async function newVersions(tx: Parameters<typeof latestVersions>[0], ids: string[], now: Date): Promise<NewVersion[]> {
+  const [summaries, latest] = await Promise.all([summarizeIndicators(tx, ids), latestVersions(tx, ids)]);
+  const latestOf = new Map(latest.map((version) => [version.indicator_id, version]));
+  const versions: NewVersion[] = [];
+  const attackPatterns = new Map<string, string>();
+  for (const ind of summaries) {
+    const previous = latestOf.get(ind.id);
+    const state = stixMaterialState(ind);
+    if (previous?.state === state) continue;
+    // `created` never changes between versions, though first_seen may move earlier.
+    const created = previous?.created ?? toStixTimestamp(ind.first_seen);
+    const modified = latestOf.has(ind.id) ? laterOf(now, created, previous!.modified) : laterOf(now, created);
+    const { object, relationships, attackPatterns: patterns } = stixVersionObjects({ ...ind, first_seen: created }, modified);
+    for (const pattern of patterns) attackPatterns.set(pattern.id, pattern.json);
+    if (!object) continue;
+    const about = { indicatorId: ind.id, iocType: ind.type, confidence: ind.confidence, previousConfidence: previous?.confidence ?? null, first: !previous };
+    versions.push({ ...about, objectId: object.id, objectType: object.type, modified, state, object: object.json });
+    for (const r of relationships) versions.push({ ...about, objectId: r.id, objectType: r.type, modified, state: null, object: r.json });
+  }
+  // An attack-pattern never changes: published once, in every collection, before what refers to it.
+  const known = await publishedObjects(tx, [...attackPatterns.keys()]);
+  const patterns: NewVersion[] = [...attackPatterns]
+    .filter(([id]) => !known.has(id))
+    .map(([id, json]) => ({
+      objectId: id, objectType: 'attack-pattern', modified: (JSON.parse(json) as { modified: string }).modified,
+      indicatorId: null, iocType: null, confidence: null, previousConfidence: null, state: null, first: true, object: json,
+    }));
+  return [...patterns, ...versions];
+}
+
+/** RFC 3339 with milliseconds: now, unless that is not after `created` and a previous version. */
+function laterOf(now: Date, created: string, previous?: string): string {
+  let at = Math.max(now.getTime(), Date.parse(created));
+  if (previous !== undefined) at = Math.max(at, Date.parse(previous) + 1);
+  return new Date(at).toISOString();
+}
