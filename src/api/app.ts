@@ -14,6 +14,7 @@ import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
+import { mispFeedRoutes } from './routes/misp-feed.js';
 import { sourcesRoutes } from './routes/sources.js';
 import { statsRoutes } from './routes/stats.js';
 import { TAXII_PREFIX, taxiiNotFound, taxiiRoutes, writeTaxiiError } from './routes/taxii.js';
@@ -210,6 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(iocRoutes, { db, config });
       await api.register(statsRoutes, { stats });
       await api.register(sourcesRoutes, { db });
+      await api.register(mispFeedRoutes, { db });
     }),
     { prefix: '/api/v1' },
   );

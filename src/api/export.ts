@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnyExporter, ExportContext, Exporter, PageEnd, ReadItems, Reads } from '../export/index.js';
 import type { Db } from '../store/db.js';
+import { pageEvents, readEvents, type EventKey } from '../store/events.js';
 import {
   streamCsvRecords,
   streamIndicatorIds,
@@ -20,6 +21,15 @@ import type { ResolvedQuery } from './filters.js';
 export interface ReadOptions {
   /** false leaves each record's `context` out (records only). */
   includeContext: boolean;
+  /** The page's events, when the route read them first (events only). */
+  events?: EventKey[];
+}
+
+const EVENT_BATCH = 50;
+
+async function* events(db: Db, q: ResolvedQuery, page: EventKey[] | undefined) {
+  const keys = page ?? (await pageEvents(db, q.filters, q.page));
+  for (let i = 0; i < keys.length; i += EVENT_BATCH) yield await readEvents(db, q.filters, keys.slice(i, i + EVENT_BATCH));
 }
 
 async function* summaries(db: Db, q: ResolvedQuery) {
@@ -48,6 +58,7 @@ function read<R extends Reads>(reads: R, db: Db, q: ResolvedQuery, options: Read
     'csv-records': () => noting(streamCsvRecords(db, q.filters, q.page), end),
     values: () => streamValues(db, q.filters, q.page),
     summaries: () => summaries(db, q),
+    events: () => events(db, q, options.events),
   };
   return sources[reads]();
 }

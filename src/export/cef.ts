@@ -87,6 +87,7 @@ export const cefExporter = {
   scope: 'read:iocs',
   reads: 'records',
   listed: true,
+  conditional: true,
   description:
     'ArcSight CEF, one event a record (severity 8, 5, 3 for high, medium, low confidence; the value in `dst`, `c6a1`, `dhost`, `request`, `fileHash` or a labelled custom field).',
   writer: () => ({ head: () => '', batch: (records: IocRecord[]) => records.map(cefLine).join(''), tail: () => '' }),

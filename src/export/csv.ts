@@ -80,6 +80,7 @@ export const csvExporter = {
   scope: 'read:iocs',
   reads: 'csv-records',
   listed: true,
+  conditional: true,
   description: 'the 10-column CSV (RFC 4180).',
   writer: () => ({ head: csvHeader, batch: csvLines, tail: () => '' }),
 } as const satisfies Exporter<'csv-records'>;

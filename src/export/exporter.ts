@@ -1,6 +1,7 @@
 // What an export format is: its media type, the scope a key needs for it, what it reads from
 // the store, and a writer that streams it in three pieces (head, one batch at a time, tail).
 import type { Scope } from '../store/keys.js';
+import type { EventRecords } from '../store/events.js';
 import type { CsvRecord, IndicatorSummary, IocRecord } from '../store/records.js';
 
 /** What each kind of read gives a writer, a batch at a time. */
@@ -13,6 +14,8 @@ export interface ReadItems {
   values: string;
   /** Each distinct indicator once, with what all its records say. */
   summaries: IndicatorSummary;
+  /** MISP events: an article's records, or a feed's of one day. */
+  events: EventRecords;
 }
 export type Reads = keyof ReadItems;
 
@@ -51,6 +54,8 @@ export interface Exporter<R extends Reads = Reads> {
   filename?: string;
   scope: Scope;
   reads: R;
+  /** Polled like a block-list: carries an ETag, and answers If-None-Match with 304 when nothing changed. */
+  conditional?: boolean;
   /** Served as a `format` of the list endpoint (otherwise at `route`, under /api/v1). */
   listed: boolean;
   route?: string;

@@ -4,6 +4,7 @@ import { cefExporter } from './cef.js';
 import { csvExporter } from './csv.js';
 import type { AnyExporter } from './exporter.js';
 import { jsonExporter } from './json.js';
+import { mispExporter } from './misp.js';
 import { openIocExporter } from './openioc.js';
 import { sigmaExporter } from './sigma.js';
 import { stixExporter } from './stix.js';
@@ -11,7 +12,7 @@ import { txtExporter } from './txt.js';
 
 export type { AnyExporter, ExportContext, Exporter, ExportWriter, PageEnd, Reads, ReadItems } from './exporter.js';
 
-const REGISTRY = [jsonExporter, csvExporter, txtExporter, cefExporter, openIocExporter, stixExporter, sigmaExporter] as const;
+const REGISTRY = [jsonExporter, csvExporter, txtExporter, cefExporter, openIocExporter, mispExporter, stixExporter, sigmaExporter] as const;
 export const EXPORTERS: readonly AnyExporter[] = REGISTRY;
 
 export type ListFormat = Extract<(typeof REGISTRY)[number], { listed: true }>['format'];

@@ -11,6 +11,7 @@ export const txtExporter = {
   scope: 'read:iocs',
   reads: 'values',
   listed: true,
+  conditional: true,
   description: 'each distinct value once, one a line, for block-lists.',
   writer: () => ({ head: () => '', batch: toTxtLines, tail: () => '' }),
 } as const satisfies Exporter<'values'>;

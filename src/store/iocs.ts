@@ -7,6 +7,8 @@ import type { CsvRecord, IndicatorSummary, IocRecord } from './records.js';
 
 export interface RecordFilters {
   type?: IocType;
+  /** Every type but this one. */
+  notType?: IocType;
   category?: Category;
   confidence?: Confidence;
   industry?: Industry;
@@ -23,7 +25,7 @@ export interface RecordFilters {
  * so each combination is its own statement with a plan fit for it (a type filter walks the
  * type's slice of the paging index; no `$1 is null or …` defeats a prepared plan).
  */
-function filterClause(f: RecordFilters, cursor?: Cursor): { where: string; params: unknown[] } {
+export function filterClause(f: RecordFilters, cursor?: Cursor): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const add = (value: unknown, clause: (param: string) => string) => {
@@ -34,6 +36,7 @@ function filterClause(f: RecordFilters, cursor?: Cursor): { where: string; param
   if (f.until) add(f.until, (p) => `s.extracted_at < ${p}::timestamptz`);
   if (f.changedSince) add(f.changedSince, (p) => `(s.extracted_at >= ${p}::timestamptz or s.last_seen >= ${p}::timestamptz)`);
   if (f.type) add(f.type, (p) => `s.type = ${p}`);
+  if (f.notType) add(f.notType, (p) => `s.type <> ${p}`);
   if (f.category) add(f.category, (p) => `s.source_id in (select id from sources where category = ${p})`);
   if (f.confidence) add(f.confidence, (p) => `s.confidence = ${p}`);
   if (f.industry) add(f.industry, (p) => `s.industries @> array[${p}::text]`);
@@ -232,6 +235,15 @@ async function* walkPage<R extends Cursor>(
  */
 export function streamRecords(db: Queryable, filters: RecordFilters, page: Page, batchSize = 2500): AsyncGenerator<(RecordRow & Cursor)[]> {
   return readAhead(walkPage<RecordRow & Cursor>(db, selectRecords, filters, page, batchSize));
+}
+
+/**
+ * Any read of the filtered records along the paging index, newest first, in batches: `columns`
+ * from `from` (which names the sightings `s`).
+ */
+export function streamFiltered<R>(db: Queryable, columns: string, from: string, filters: RecordFilters, page: Page, batchSize = 5000): AsyncGenerator<(R & Cursor)[]> {
+  const statement = (where: string, n: number) => `select ${columns}, ${CURSOR(n)} ${from} where ${where} ${PAGE(n)}`;
+  return readAhead(walkPage<R & Cursor>(db, statement, filters, page, batchSize));
 }
 
 /** The same records as streamRecords, with only what the CSV writes. */

@@ -106,10 +106,18 @@ export async function noteDataChanged(db: Queryable): Promise<void> {
   await db.query("select nextval('socd_data_changes')");
 }
 
-/** Where the counter stands: the same until the next write commits. */
-export async function dataVersion(db: Queryable): Promise<string> {
-  const [row] = await db.query<{ version: string }>('select last_value::text || is_called::text as version from socd_data_changes');
-  return row?.version ?? '0';
+/**
+ * What a window of records from `since` on depends on, besides the query: where the change
+ * counter stands (it moves after every write commits) and the oldest record still in the window
+ * (it moves when records age out of a window that ends now).
+ */
+export async function windowState(db: Queryable, since: Date): Promise<string> {
+  const [row] = await db.query<{ state: string }>(
+    `select (select last_value::text || is_called::text from socd_data_changes) || '/' ||
+       coalesce((select ${keysetAt('min(extracted_at)')} from sightings where extracted_at >= $1::timestamptz), '') as state`,
+    [since],
+  );
+  return row?.state ?? '';
 }
 
 // ---- reading --------------------------------------------------------------------------------

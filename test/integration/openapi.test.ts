@@ -34,6 +34,9 @@ const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/rules/sigma': StixQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stats': AuthQuery as unknown as ObjectSchema,
   '/api/v1/sources': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/misp/feed/manifest.json': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/misp/feed/hashes.csv': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/misp/feed/{file}': AuthQuery as unknown as ObjectSchema,
   '/healthz': undefined,
   '/readyz': undefined,
   '/metrics': undefined,
@@ -80,7 +83,8 @@ describe('GET /api/openapi.json', () => {
 
   it('gives each route the query parameters of the schema that validates it', () => {
     for (const [path, schema] of Object.entries(ROUTES)) {
-      const parameters = doc.paths[path]!.get!.parameters ?? [];
+      // (Path parameters are the path's own: `{file}`.)
+      const parameters = (doc.paths[path]!.get!.parameters ?? []).filter((p) => p.in !== 'path');
       if (!schema) {
         expect(parameters, path).toEqual([]);
         continue;
@@ -105,7 +109,7 @@ describe('GET /api/openapi.json', () => {
     ]);
     expect(byName.category!.enum).toEqual(['news', 'research', 'threat-intel', 'vendor', 'government']);
     expect(byName.confidence!.enum).toEqual(['high', 'medium', 'low']);
-    expect(byName.format).toMatchObject({ enum: ['json', 'csv', 'txt', 'cef', 'openioc'], default: 'json' });
+    expect(byName.format).toMatchObject({ enum: ['json', 'csv', 'txt', 'cef', 'openioc', 'misp'], default: 'json' });
     expect(byName.limit).toMatchObject({ type: 'integer', minimum: 1, default: 100 });
     expect(byName.offset).toMatchObject({ type: 'integer', minimum: 0, default: 0 });
     expect(byName.include_context).toMatchObject({ type: 'boolean', default: true });

@@ -72,9 +72,11 @@ describe('the README examples', () => {
       expect(res.body).toMatch(/^detection:/m);
       return;
     }
-    const body = res.json() as { data?: unknown; objects?: unknown[] };
-    if (body.objects) {
-      expect(body.objects.length).toBeGreaterThan(1);
+    const body = res.json() as { data?: unknown; objects?: unknown[]; response?: unknown[] };
+    // A STIX bundle or a TAXII page; MISP events; a MISP feed's manifest (events by uuid).
+    const items = body.objects ?? body.response ?? (example.url.pathname.endsWith('/manifest.json') ? Object.keys(body) : undefined);
+    if (items) {
+      expect(items.length).toBeGreaterThan(1);
       return;
     }
     const data = body.data as { found?: boolean } | unknown[];

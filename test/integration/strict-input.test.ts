@@ -56,12 +56,17 @@ describe.each(BACKENDS)('strict input on %s', (backend) => {
     for (const link of Object.values(links)) expect(new URL(link).hostname).not.toBe('evil.example');
   });
 
-  it('says nosniff on every response, and private, no-store on keyed ones', async () => {
+  it('says nosniff on every response, and private, no-store on keyed ones (private, no-cache on those with an ETag)', async () => {
     for (const url of ['/healthz', '/api/openapi.json', '/api/v1/iocs', '/api/v1/nope']) {
       expect((await t.app.inject({ url })).headers['x-content-type-options'], url).toBe('nosniff');
     }
-    for (const url of ['/api/v1/iocs', '/api/v1/iocs?format=csv', '/api/v1/iocs/search?q=example.com']) {
+    for (const url of ['/api/v1/iocs', '/api/v1/iocs/search?q=example.com']) {
       expect((await get(url)).headers['cache-control'], url).toBe('private, no-store');
+    }
+    for (const url of ['/api/v1/iocs?format=csv', '/api/v1/iocs?format=txt']) {
+      const res = await get(url);
+      expect(res.headers['cache-control'], url).toBe('private, no-cache');
+      expect(res.headers.etag, url).toBeDefined();
     }
     // A refusal is keyed too.
     expect((await t.app.inject({ url: '/api/v1/iocs' })).headers['cache-control']).toBe('private, no-store');

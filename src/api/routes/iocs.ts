@@ -10,9 +10,11 @@ import { warningFor } from '../../ioc/warninglist.js';
 import type { IocType } from '../../ioc/types.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../store/db.js';
+import { pageEvents, type EventKey } from '../../store/events.js';
 import { fuzzyPiece, MAX_FUZZY_PIECE, searcher } from '../../store/search.js';
 import { Admission } from '../admission.js';
 import { clientGone } from '../client-gone.js';
+import { answeredNotModified } from '../conditional.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { InvalidParameterError } from '../errors.js';
 import { linkBase } from '../links.js';
@@ -67,9 +69,9 @@ function pageLinks(request: FastifyRequest, origin: string, q: ResolvedQuery, en
   };
 }
 
-/** Whether a format writes records, one a row: those a cursor pages (not distinct values). */
-const pagesRecords = (exporter: AnyExporter): boolean => exporter.reads === 'records' || exporter.reads === 'csv-records';
-const RECORD_FORMATS = EXPORTERS.filter((exporter) => exporter.listed && pagesRecords(exporter)).map((exporter) => exporter.format);
+/** Whether a cursor pages a format: records, one a row, or MISP events (not distinct values). */
+const pagesByCursor = (exporter: AnyExporter): boolean => ['records', 'csv-records', 'events'].includes(exporter.reads);
+const CURSOR_FORMATS = EXPORTERS.filter((exporter) => exporter.listed && pagesByCursor(exporter)).map((exporter) => exporter.format);
 
 /**
  * The keyset a `cursor` parameter names. A cursor pages records: not the distinct values of
@@ -77,8 +79,8 @@ const RECORD_FORMATS = EXPORTERS.filter((exporter) => exporter.listed && pagesRe
  */
 function cursorOf(cursor: string, offset: number | undefined, exporter: AnyExporter) {
   const after = decodeCursor(cursor);
-  if (!pagesRecords(exporter)) {
-    throw new InvalidParameterError('cursor', `'cursor' pages records (${RECORD_FORMATS.join(', ')}), not the ${exporter.format} format: page it with 'offset'.`, {
+  if (!pagesByCursor(exporter)) {
+    throw new InvalidParameterError('cursor', `'cursor' pages records and events (${CURSOR_FORMATS.join(', ')}), not the ${exporter.format} format: page it with 'offset'.`, {
       format: exporter.format,
     });
   }
@@ -138,6 +140,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       assertFormatAllowed(key, exporter);
       const q = resolveQuery(request.query, key.tier);
       if (request.query.cursor !== undefined) q.page.after = cursorOf(request.query.cursor, request.query.offset, exporter);
+      if (exporter.conditional && (await answeredNotModified(request, reply, db, q.filters.since))) return reply;
       const listMeta = async () => {
         const { total, exact } = await totals.count(q.filters, q.sinceIsLookback);
         return {
@@ -153,7 +156,15 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       };
       const listLinks = (end: PageEnd) => pageLinks(request, linkBase(request, publicUrl, trustProxy), q, end);
       const context = { listMeta, listLinks };
-      return sendExport(request, reply, db, exporter, q, { includeContext: request.query.include_context ?? true, context });
+      const options = { includeContext: request.query.include_context ?? true, context, events: undefined as EventKey[] | undefined };
+      if (exporter.reads === 'events') {
+        // MISP's body has no room for links: the next page is in a Link header, known before the body.
+        options.events = await pageEvents(db, q.filters, q.page);
+        const last = options.events.at(-1);
+        const next = last && listLinks({ rows: options.events.length, last: last.cursor }).next;
+        if (next) reply.header('Link', `<${next}>; rel="next"`);
+      }
+      return sendExport(request, reply, db, exporter, q, options);
     },
   );
 
