@@ -11,7 +11,19 @@ import { to as copyTo } from 'pg-copy-streams';
 import { jsonListHead, jsonListRecords, jsonListTail } from '../src/export/json.js';
 import { createStixBundleWriter } from '../src/export/stix.js';
 import type { Queryable } from '../src/store/db.js';
-import { streamIndicatorIds, summarizeIndicators, toIocRecord, type RecordRow } from '../src/store/iocs.js';
+import { exporterFor, type ExportContext, type ExportWriter, type Reads } from '../src/export/index.js';
+import { pageEvents, readEvents } from '../src/store/events.js';
+import {
+  streamCsvRecords,
+  streamIndicatorIds,
+  streamRecords,
+  streamValues,
+  summarizeIndicators,
+  toIocRecord,
+  type Page,
+  type RecordFilters,
+  type RecordRow,
+} from '../src/store/iocs.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { agent, get, percentiles, type Latency } from './measure.js';
 
@@ -35,7 +47,13 @@ export type Probe =
    */
   | { kind: 'json-floor'; sql: string; countSql: string }
   /** The STIX bundle of the newest `indicators` indicators, their rows fetched in one go. */
-  | { kind: 'stix-floor'; indicators: number; lookbackDays: number };
+  | { kind: 'stix-floor'; indicators: number; lookbackDays: number }
+  /**
+   * A format's document written by its own writer from the rows it reads, read once before the
+   * timing (in the warm-up) and kept in memory: the writer's cost alone. `limit` as the request's.
+   * `reread`: the rows are read again each time, as the service reads them (no HTTP, key or limit).
+   */
+  | { kind: 'writer-floor'; format: string; limit: number; lookbackDays: number; reread?: boolean };
 
 export type Step =
   /** `samples` calls of each probe, one of each in turn; p50 and p99 in ms. */
@@ -121,6 +139,21 @@ function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<
         return body.length;
       };
     }
+    case 'writer-floor': {
+      const { store } = need();
+      let batches: Promise<unknown[][]> | undefined;
+      const exporter = exporterFor(probe.format)!;
+      const q = { filters: { since: new Date(Date.now() - probe.lookbackDays * 86_400_000) }, page: { limit: probe.limit, offset: 0 } };
+      return async () => {
+        if (probe.reread) batches = undefined;
+        batches ??= readAll(store, exporter.reads, q);
+        const items = await batches;
+        const writer = exporter.writer(NO_CONTEXT) as ExportWriter<unknown>;
+        let length = writer.head().length;
+        items.forEach((batch, i) => (length += writer.batch(batch, i === 0).length));
+        return length + (await writer.tail({ rows: 0 })).length;
+      };
+    }
     case 'stix-floor': {
       const { store } = need();
       return async () => {
@@ -134,6 +167,27 @@ function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<
       };
     }
   }
+}
+
+const NO_CONTEXT: ExportContext = { listMeta: async () => ({}), listLinks: () => ({}) };
+
+/** Every batch a format reads for a request, as the service reads them (src/api/export.ts). */
+async function readAll(store: Queryable, reads: Reads, q: { filters: RecordFilters; page: Page }): Promise<unknown[][]> {
+  const batches: unknown[][] = [];
+  const sources: Record<Reads, () => AsyncIterable<unknown[]>> = {
+    records: () => streamRecords(store, q.filters, q.page),
+    'csv-records': () => streamCsvRecords(store, q.filters, q.page),
+    values: () => streamValues(store, q.filters, q.page),
+    summaries: async function* () {
+      for await (const ids of streamIndicatorIds(store, q.filters, q.page)) yield await summarizeIndicators(store, ids.map((i) => i.id));
+    },
+    events: async function* () {
+      const keys = await pageEvents(store, q.filters, q.page);
+      for (let i = 0; i < keys.length; i += 50) yield await readEvents(store, q.filters, keys.slice(i, i + 50));
+    },
+  };
+  for await (const batch of sources[reads]()) batches.push(reads === 'records' ? (batch as RecordRow[]).map((r) => toIocRecord(r)) : batch);
+  return batches;
 }
 
 /** Every path of a search probe answers with the match type it is meant to measure. */

@@ -1,4 +1,4 @@
-// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,adversarial,start,ingest,extract]
+// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,formats,adversarial,start,ingest,extract]
 // Loads a seeded corpus of IOC records, then prints each figure of the API beside a floor
 // measured in the same run, and their ratio (these machines are noisy: only ratios compare).
 // The API figures are taken by a client process of its own (bench/client.ts), each in turns
@@ -17,6 +17,7 @@ import { parseBackends, type BackendName } from './backends.js';
 import { generateCorpus, type Corpus } from './corpus.js';
 import { benchAdversarial } from './adversarial.js';
 import { benchExtraction } from './extract.js';
+import { benchFormats } from './formats.js';
 import { benchIngest } from './ingest.js';
 import { benchList } from './list.js';
 import type { HttpProbe, Probe, Results, Step } from './client.js';
@@ -29,10 +30,10 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1000000' },
     backend: { type: 'string', default: 'both' },
     runs: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'api,list,adversarial,start,ingest,extract' },
+    only: { type: 'string', default: 'api,list,formats,adversarial,start,ingest,extract' },
   },
 });
-const ALL_SECTIONS = ['api', 'list', 'adversarial', 'start', 'ingest', 'extract'];
+const ALL_SECTIONS = ['api', 'list', 'formats', 'adversarial', 'start', 'ingest', 'extract'];
 const SECTIONS = new Set(args.only.split(','));
 for (const section of SECTIONS) if (!ALL_SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${ALL_SECTIONS.join(', ')})`);
 const BACKENDS = parseBackends(args.backend);
@@ -219,7 +220,7 @@ function compare(runs: Record<BackendName, Results>[], records: number) {
 }
 
 const corpus =
-  SECTIONS.has('api') || SECTIONS.has('list') || SECTIONS.has('adversarial') ? await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE)) : undefined;
+  SECTIONS.has('api') || SECTIONS.has('list') || SECTIONS.has('formats') || SECTIONS.has('adversarial') ? await timed(`generate ${SIZE} records`, async () => generateCorpus(SIZE)) : undefined;
 if (corpus) log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
 if (corpus && SECTIONS.has('api')) {
   const runs: Record<BackendName, Results>[] = [];
@@ -237,6 +238,8 @@ if (corpus && SECTIONS.has('api')) {
 }
 // The list's pages beside their floor (bench/list.ts), on each backend.
 if (corpus && SECTIONS.has('list')) await benchList(corpus, BACKENDS);
+// CEF, OpenIOC, MISP and Sigma beside their writers alone, and a TAXII walk beside the list's (bench/formats.ts).
+if (corpus && SECTIONS.has('formats')) await benchFormats(corpus, BACKENDS);
 if (corpus && SECTIONS.has('adversarial')) await benchAdversarial(corpus);
 if (SECTIONS.has('start')) await benchStart();
 if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend });

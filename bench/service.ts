@@ -18,7 +18,7 @@ export const LOOKBACK_DAYS = 3650;
 
 // A tier for the benchmark's keys: every limit is enforced (counted) but none is reached.
 const BENCH_TIER = `insert into tiers (name, requests_per_minute, requests_per_day, lookback_days, max_limit, list_formats, scopes)
-  values ('bench', 100000000, 1000000000, ${LOOKBACK_DAYS}, 10000, '{json,csv,txt}', '{read:iocs,read:stix,read:stats}')
+  values ('bench', 100000000, 1000000000, ${LOOKBACK_DAYS}, 10000, '{json,csv,txt,cef,openioc,misp}', '{read:iocs,read:stix,read:stats}')
   on conflict (name) do nothing`;
 
 export function log(message: string) {

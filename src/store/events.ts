@@ -50,28 +50,75 @@ export interface RelatedEvent {
 
 export const RELATED_PER_EVENT = 10;
 
-// A feed's day as a key that orders and pages like the records' ids: a uuid of its own.
-const EVENT_KEY = `coalesce(s.article_id, md5('feed/' || s.source_id || '/' || to_char(s.extracted_at at time zone 'UTC', 'YYYY-MM-DD'))::uuid)`;
 const DAY = `to_char(s.extracted_at at time zone 'UTC', 'YYYY-MM-DD')`;
+const WALK_BATCH = 2000;
 
-/** One page of events among the filtered records, newest first. */
+const keyOf = (r: { article_id: string | null; source_id: number; day: string }) => r.article_id ?? `${r.source_id}/${r.day}`;
+
+/**
+ * One page of events among the filtered records, newest first: the records are walked newest
+ * first along the paging index, and an event comes where its newest record does; the walk stops
+ * once the page is full. After a cursor (the newest record of the last event of the page
+ * before), an event that has a record before the cursor was on an earlier page.
+ */
 export async function pageEvents(db: Queryable, filters: RecordFilters, page: Page): Promise<EventKey[]> {
-  const { where, params } = filterClause(filters);
-  let after = '';
-  if (page.after) {
-    params.push(page.after.at, page.after.id);
-    after = `where (e.newest, e.key) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+  const events: EventKey[] = [];
+  const seen = new Set<string>();
+  let skipped = 0;
+  let after = page.after;
+  for (;;) {
+    const { where, params } = filterClause(filters, after && { cursor_at: after.at, cursor_id: after.id });
+    const rows = await db.query<{ article_id: string | null; source_id: number; day: string; at: string; id: string }>(
+      `select s.article_id, s.source_id, ${DAY} as day, ${keysetAt('s.extracted_at')} as at, s.id
+       from sightings s where ${where} order by s.extracted_at desc, s.id desc limit ${WALK_BATCH}`,
+      params,
+    );
+    const firsts = rows.filter((row) => !seen.has(keyOf(row)) && seen.add(keyOf(row)));
+    const earlier = page.after ? await onEarlierPages(db, filters, page.after, firsts) : new Set<string>();
+    for (const row of firsts) {
+      if (earlier.has(keyOf(row))) continue;
+      if (skipped < page.offset) {
+        skipped++;
+        continue;
+      }
+      events.push({ article_id: row.article_id, source_id: row.source_id, day: row.day, cursor: { at: row.at, id: row.id } });
+      if (events.length === page.limit) return events;
+    }
+    if (rows.length < WALK_BATCH) return events;
+    const last = rows[rows.length - 1]!;
+    after = { at: last.at, id: last.id };
   }
-  params.push(page.limit, page.offset);
-  const rows = await db.query<{ article_id: string | null; source_id: number; day: string; at: string; key: string }>(
-    `select e.article_id, e.source_id, e.day, ${keysetAt('e.newest')} as at, e.key from (
-       select ${EVENT_KEY} as key, s.article_id, min(s.source_id) as source_id, max(${DAY}) as day, max(s.extracted_at) as newest
-       from sightings s where ${where} group by 1, 2
-     ) e ${after}
-     order by e.newest desc, e.key desc limit $${params.length - 1}::bigint offset $${params.length}::bigint`,
-    params,
-  );
-  return rows.map((row) => ({ article_id: row.article_id, source_id: row.source_id, day: row.day, cursor: { at: row.at, id: row.key } }));
+}
+
+/** Which of these events have a record at `cursor` or before it in the walk: the pages before this one had them. */
+async function onEarlierPages(
+  db: Queryable,
+  filters: RecordFilters,
+  cursor: Keyset,
+  candidates: { article_id: string | null; source_id: number; day: string }[],
+): Promise<Set<string>> {
+  const { where, params } = filterClause(filters);
+  const n = params.length;
+  const newer = `(s.extracted_at, s.id) >= ($${n + 1}::timestamptz, $${n + 2}::uuid)`;
+  const articles = candidates.flatMap((c) => (c.article_id ? [c.article_id] : []));
+  const feeds = candidates.filter((c) => !c.article_id);
+  const [byArticle, byFeed] = await Promise.all([
+    articles.length === 0
+      ? []
+      : db.query<{ key: string }>(
+          `select distinct s.article_id::text as key from sightings s where ${where} and ${newer} and s.article_id = any($${n + 3}::uuid[])`,
+          [...params, cursor.at, cursor.id, articles],
+        ),
+    feeds.length === 0
+      ? []
+      : db.query<{ key: string }>(
+          `select e.source_id || '/' || e.day as key from unnest($${n + 3}::int[], $${n + 4}::text[]) as e (source_id, day)
+           where exists (select from sightings s where ${where} and ${newer} and s.source_id = e.source_id and s.article_id is null
+             and s.extracted_at >= e.day::date::timestamp at time zone 'UTC' and s.extracted_at < (e.day::date + 1)::timestamp at time zone 'UTC')`,
+          [...params, cursor.at, cursor.id, feeds.map((f) => f.source_id), feeds.map((f) => f.day)],
+        ),
+  ]);
+  return new Set([...byArticle, ...byFeed].map((row) => row.key));
 }
 
 const EVENT_RECORD_COLUMNS = `s.id, s.indicator_id, s.type, i.value, s.confidence, s.article_id, s.source_id, ${DAY} as day,
@@ -80,6 +127,25 @@ const EVENT_RECORD_COLUMNS = `s.id, s.indicator_id, s.type, i.value, s.confidenc
   s.context, s.tags, s.mitre_techniques`;
 
 type EventRecordRow = EventRecord & { article_id: string | null; source_id: number; day: string };
+
+/**
+ * The records of feeds' days: one range of the feed-day index a day, each with its own
+ * parameters (the planner sees each range, and reads it alone rather than every feed's day).
+ */
+function feedRecordsQuery(where: string, params: unknown[], feeds: { source_id: number; day: string }[]): [string, unknown[]] {
+  const all = [...params];
+  const ranges = feeds.map((feed) => {
+    all.push(feed.source_id, feed.day);
+    const [source, day] = [`$${all.length - 1}`, `$${all.length}`];
+    return `(s.source_id = ${source}::int and s.extracted_at >= ${day}::date::timestamp at time zone 'UTC'
+      and s.extracted_at < (${day}::date + 1)::timestamp at time zone 'UTC')`;
+  });
+  return [
+    `select ${EVENT_RECORD_COLUMNS} from sightings s join indicators i on i.id = s.indicator_id
+     where ${where} and s.article_id is null and (${ranges.join(' or ')}) order by s.extracted_at, s.id`,
+    all,
+  ];
+}
 
 /** The events' records (those the filters admit), their sources, articles and related events. */
 export async function readEvents(db: Queryable, filters: RecordFilters, events: EventKey[]): Promise<EventRecords[]> {
@@ -96,16 +162,7 @@ export async function readEvents(db: Queryable, filters: RecordFilters, events: 
            where ${where} and s.article_id = any($${n + 1}::uuid[]) order by s.extracted_at, s.id`,
           [...params, articles],
         ),
-    feeds.length === 0
-      ? []
-      : db.query<EventRecordRow>(
-          `select ${EVENT_RECORD_COLUMNS} from unnest($${n + 1}::int[], $${n + 2}::date[]) as e (source_id, day)
-           join sightings s on s.source_id = e.source_id and s.article_id is null
-             and s.extracted_at >= e.day::timestamp at time zone 'UTC' and s.extracted_at < (e.day + 1)::timestamp at time zone 'UTC'
-           join indicators i on i.id = s.indicator_id
-           where ${where} order by s.extracted_at, s.id`,
-          [...params, feeds.map((e) => e.source_id), feeds.map((e) => e.day)],
-        ),
+    feeds.length === 0 ? [] : db.query<EventRecordRow>(...feedRecordsQuery(where, params, feeds)),
     db.query<{ id: number; name: string; category: Category }>('select id, name, category from sources'),
     articles.length === 0
       ? []
@@ -116,7 +173,6 @@ export async function readEvents(db: Queryable, filters: RecordFilters, events: 
   ]);
   const sourceOf = new Map(sources.map((s) => [s.id, s]));
   const articleOf = new Map(articleRows.map((a) => [a.id, a]));
-  const keyOf = (r: { article_id: string | null; source_id: number; day: string }) => r.article_id ?? `${r.source_id}/${r.day}`;
   const recordsOf = new Map<string, EventRecord[]>();
   const dayOf = new Map<string, string>();
   for (const row of [...byArticle, ...byFeed]) {
@@ -125,7 +181,7 @@ export async function readEvents(db: Queryable, filters: RecordFilters, events: 
     const { article_id: _a, source_id: _s, day: _d, ...record } = row;
     recordsOf.set(key, [...(recordsOf.get(key) ?? []), { ...record, changed: Number(record.changed) }]);
   }
-  const related = await relatedEvents(db, filters, [...byArticle, ...byFeed], keyOf, (id) => sourceOf.get(id)?.name ?? '');
+  const related = await relatedEvents(db, filters, [...byArticle, ...byFeed], (id) => sourceOf.get(id)?.name ?? '');
   return events.map((e) => {
     const source = sourceOf.get(e.source_id)!;
     return {
@@ -143,7 +199,6 @@ async function relatedEvents(
   db: Queryable,
   filters: RecordFilters,
   rows: EventRecordRow[],
-  keyOf: (r: { article_id: string | null; source_id: number; day: string }) => string,
   sourceName: (id: number) => string,
 ): Promise<Map<string, RelatedEvent[]>> {
   const related = new Map<string, RelatedEvent[]>();
@@ -206,7 +261,8 @@ export async function summarizeEvents(db: Queryable, filters: RecordFilters): Pr
          max(floor(extract(epoch from greatest(s.last_seen, s.extracted_at)))::bigint) as changed,
          coalesce(array_agg(i.value order by i.value) filter (where s.type = 'mitre_attack'), '{}') as techniques
        from sightings s join indicators i on i.id = s.indicator_id
-       where ${where} group by ${EVENT_KEY}, s.article_id
+       where ${where}
+       group by s.article_id, case when s.article_id is null then s.source_id end, case when s.article_id is null then ${DAY} end
      ) e join sources src on src.id = e.source_id left join articles a on a.id = e.article_id
      order by e.day, e.article_id nulls first, src.name`,
     params,
