@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../store/db.js';
-import { windowState } from '../store/taxii.js';
+import { windowState } from '../store/changes.js';
 
 /** Whether an If-None-Match header names this tag (weak comparison, RFC 9110 §13.1.2). */
 function matches(header: string | undefined, tag: string): boolean {

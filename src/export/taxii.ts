@@ -3,6 +3,7 @@
 // made them (src/ingest/publish.ts), so every page is text already: it is written, not built.
 import { Buffer } from 'node:buffer';
 import { v5 as uuidv5 } from 'uuid';
+import { readDate } from '../ioc/dates.js';
 import { IOC_TYPES, type IocType } from '../ioc/types.js';
 import type { CollectionFilter, VersionRow } from '../store/taxii.js';
 import { SOCD_STIX_NAMESPACE, STIX_MEDIA_TYPE, TYPE_NAMES } from './stix.js';
@@ -70,12 +71,12 @@ const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/i
 /** A `next` token's date_added, or undefined when it is not one of ours. */
 export function decodeNext(token: string): string | undefined {
   const text = Buffer.from(token, 'base64url').toString('utf8');
-  return RFC3339.test(text) && encodeNext(text) === token ? text : undefined;
+  return isTimestamp(text) && encodeNext(text) === token ? text : undefined;
 }
 
-/** Whether `added_after` (or a match[version] timestamp) is a TAXII timestamp. */
+/** Whether `added_after` (or a match[version] timestamp) is a TAXII timestamp, and a time that exists (no 2026-02-30). */
 export function isTimestamp(value: string): boolean {
-  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+  return RFC3339.test(value) && readDate(value).ok;
 }
 
 interface Page {

@@ -2,9 +2,10 @@
 // indicators the write changed materially get new STIX versions, which TAXII serves
 // (store/taxii.ts says why publishing after the commit keeps TAXII paging complete).
 import { stixMaterialState, stixVersionObjects, toStixTimestamp } from '../export/stix.js';
-import type { Db } from '../store/db.js';
+import { noteDataChanged } from '../store/changes.js';
+import type { Db, Queryable } from '../store/db.js';
 import { summarizeIndicators } from '../store/iocs.js';
-import { insertVersions, latestVersions, noteDataChanged, publishedObjects, withPendingIndicators, type NewVersion } from '../store/taxii.js';
+import { insertVersions, latestVersions, publishedObjects, withPendingIndicators, type NewVersion } from '../store/taxii.js';
 
 const BATCH = 2000;
 
@@ -33,7 +34,7 @@ export async function publishStixVersions(db: Db, now: () => Date = () => new Da
 }
 
 /** The versions of these indicators whose material state differs from their latest one. */
-async function newVersions(tx: Parameters<typeof latestVersions>[0], ids: string[], now: Date): Promise<NewVersion[]> {
+async function newVersions(tx: Queryable, ids: string[], now: Date): Promise<NewVersion[]> {
   const [summaries, latest] = await Promise.all([summarizeIndicators(tx, ids), latestVersions(tx, ids)]);
   const latestOf = new Map(latest.map((version) => [version.indicator_id, version]));
   const versions: NewVersion[] = [];
@@ -44,7 +45,7 @@ async function newVersions(tx: Parameters<typeof latestVersions>[0], ids: string
     if (previous?.state === state) continue;
     // `created` never changes between versions, though first_seen may move earlier.
     const created = previous?.created ?? toStixTimestamp(ind.first_seen);
-    const modified = latestOf.has(ind.id) ? laterOf(now, created, previous!.modified) : laterOf(now, created);
+    const modified = laterOf(now, created, previous?.modified);
     const { object, relationships, attackPatterns: patterns } = stixVersionObjects({ ...ind, first_seen: created }, modified);
     for (const pattern of patterns) attackPatterns.set(pattern.id, pattern.json);
     if (!object) continue;
@@ -52,8 +53,10 @@ async function newVersions(tx: Parameters<typeof latestVersions>[0], ids: string
     versions.push({ ...about, objectId: object.id, objectType: object.type, modified, state, object: object.json });
     for (const r of relationships) versions.push({ ...about, objectId: r.id, objectType: r.type, modified, state: null, object: r.json });
   }
+  const known = await publishedObjects(tx, [...attackPatterns.keys(), ...versions.filter((v) => v.objectType === 'relationship').map((v) => v.objectId)]);
+  // A technique new to an indicator's version is the first version of its relationship.
+  for (const v of versions) if (v.objectType === 'relationship') v.first = !known.has(v.objectId);
   // An attack-pattern never changes: published once, in every collection, before what refers to it.
-  const known = await publishedObjects(tx, [...attackPatterns.keys()]);
   const patterns: NewVersion[] = [...attackPatterns]
     .filter(([id]) => !known.has(id))
     .map(([id, json]) => ({

@@ -6,13 +6,16 @@ import type { Category, Confidence, IocType } from '../ioc/types.js';
 import { filterClause, keysetAt, streamFiltered, type Keyset, type Page, type RecordFilters } from './iocs.js';
 import type { Queryable } from './db.js';
 
-/** An event of a page: an article's, or a feed's of one day. */
-export interface EventKey {
+/** An event: an article's, or a feed's of one day. */
+export interface EventRef {
   article_id: string | null;
   source_id: number;
-  /** YYYY-MM-DD (UTC): the feed's day; the day of the article's newest record otherwise. */
+  /** YYYY-MM-DD (UTC): the feed's day (an article's event takes the day of its newest record). */
   day: string;
-  /** Where the page stands after this event: its newest record, and a key (a uuid) to break ties. */
+}
+
+/** An event of a page, and where the page stands after it: the keyset of its newest record. */
+export interface EventKey extends EventRef {
   cursor: Keyset;
 }
 
@@ -53,7 +56,7 @@ export const RELATED_PER_EVENT = 10;
 const DAY = `to_char(s.extracted_at at time zone 'UTC', 'YYYY-MM-DD')`;
 const WALK_BATCH = 2000;
 
-const keyOf = (r: { article_id: string | null; source_id: number; day: string }) => r.article_id ?? `${r.source_id}/${r.day}`;
+const keyOf = (r: EventRef) => r.article_id ?? `${r.source_id}/${r.day}`;
 
 /**
  * One page of events among the filtered records, newest first: the records are walked newest
@@ -95,7 +98,7 @@ async function onEarlierPages(
   db: Queryable,
   filters: RecordFilters,
   cursor: Keyset,
-  candidates: { article_id: string | null; source_id: number; day: string }[],
+  candidates: EventRef[],
 ): Promise<Set<string>> {
   const { where, params } = filterClause(filters);
   const n = params.length;
@@ -148,7 +151,7 @@ function feedRecordsQuery(where: string, params: unknown[], feeds: { source_id: 
 }
 
 /** The events' records (those the filters admit), their sources, articles and related events. */
-export async function readEvents(db: Queryable, filters: RecordFilters, events: EventKey[]): Promise<EventRecords[]> {
+export async function readEvents(db: Queryable, filters: RecordFilters, events: EventRef[]): Promise<EventRecords[]> {
   if (events.length === 0) return [];
   const { where, params } = filterClause(filters);
   const n = params.length;
@@ -290,7 +293,7 @@ export function streamEventHashes(db: Queryable, filters: RecordFilters) {
 }
 
 /** The event of an article, when `id` is one of the store's articles. */
-export async function articleEvent(db: Queryable, id: string): Promise<EventKey | undefined> {
+export async function articleEvent(db: Queryable, id: string): Promise<EventRef | undefined> {
   const [row] = await db.query<{ source_id: number }>('select source_id from articles where id = $1::uuid', [id]);
-  return row && { article_id: id, source_id: row.source_id, day: '', cursor: { at: '', id } };
+  return row && { article_id: id, source_id: row.source_id, day: '' };
 }

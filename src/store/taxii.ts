@@ -49,10 +49,7 @@ export function withPendingIndicators<T>(db: Db, batch: number, fn: (tx: Queryab
        returning indicator_id`,
       [batch],
     );
-    return fn(
-      tx,
-      rows.map((row) => row.indicator_id),
-    );
+    return fn(tx, rows.map((row) => row.indicator_id));
   });
 }
 
@@ -72,12 +69,13 @@ export async function publishedObjects(tx: Queryable, objectIds: string[]): Prom
 }
 
 // Each version's date_added is after every one before it, a microsecond apart in the order
-// given; the versions they replace are no longer the latest.
+// given; the versions they replace are no longer the latest. (An array literal is unnested once:
+// `= any($1::text::text[])` would parse it again for every row it filters.)
 const INSERT_VERSIONS = `with base as (
   select greatest(clock_timestamp(), coalesce(max(date_added) + interval '1 microsecond', '-infinity')) as at from stix_versions
 ),
 replaced as (
-  update stix_versions set latest = false where object_id = any($1::text::text[]) and latest
+  update stix_versions set latest = false where object_id in (select unnest($1::text::text[])) and latest
 )
 insert into stix_versions (date_added, object_id, object_type, modified, indicator_id, ioc_type, confidence,
   previous_confidence, state, latest, first, object)
@@ -99,25 +97,6 @@ export async function insertVersions(tx: Queryable, versions: NewVersion[]): Pro
     plainArray(versions.map((v) => String(v.first))),
     textArray(versions.map((v) => v.object)),
   ]);
-}
-
-/** After a write commits: the counter that block-lists' ETags follow moves on. */
-export async function noteDataChanged(db: Queryable): Promise<void> {
-  await db.query("select nextval('socd_data_changes')");
-}
-
-/**
- * What a window of records from `since` on depends on, besides the query: where the change
- * counter stands (it moves after every write commits) and the oldest record still in the window
- * (it moves when records age out of a window that ends now).
- */
-export async function windowState(db: Queryable, since: Date): Promise<string> {
-  const [row] = await db.query<{ state: string }>(
-    `select (select last_value::text || is_called::text from socd_data_changes) || '/' ||
-       coalesce((select ${keysetAt('min(extracted_at)')} from sightings where extracted_at >= $1::timestamptz), '') as state`,
-    [since],
-  );
-  return row?.state ?? '';
 }
 
 // ---- reading --------------------------------------------------------------------------------

@@ -40,8 +40,9 @@ const INDICATOR_CONFIDENCE = `case when coalesce(excluded.suppressed_reason, ind
       else socd_max_confidence(indicators.confidence, excluded.confidence) end`;
 // A write marks the indicators it may have changed materially (stix_pending): for the TAXII
 // publisher (store/taxii.ts) to look at once it commits. A change of last_seen alone is none.
-const UPSERT_INDICATORS = `with old as (select id, confidence, suppressed_reason from indicators where id = any($1::text::uuid[])),
-written as (
+// The table read beside a data-modifying CTE shows its rows as they were before the statement
+// (one snapshot for all its parts): the old values, read by primary key.
+const UPSERT_INDICATORS = `with written as (
   insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason)
   select i, t, coalesce(v, n), n, c, to_timestamp(f / 1000), to_timestamp(l / 1000), s
   from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[],
@@ -57,7 +58,7 @@ written as (
   returning id, confidence, suppressed_reason
 )
 insert into stix_pending (indicator_id)
-  select w.id from written w join old o on o.id = w.id
+  select w.id from written w join indicators o on o.id = w.id
   where o.confidence <> w.confidence or (o.suppressed_reason is null) <> (w.suppressed_reason is null)
   order by 1
 on conflict do nothing`;
@@ -69,8 +70,7 @@ const mergeInOrder = (column: string) => `case when excluded.${column} <@ sighti
       else array(select v from unnest(sightings.${column} || excluded.${column}) with ordinality as u (v, n) group by v order by min(n)) end`;
 
 // A record seen again keeps its id and extracted_at; what the source says now is merged in.
-const UPSERT_SIGHTINGS = `with old as (select id, confidence, tags, mitre_techniques from sightings where id = any($1::text::uuid[])),
-written as (
+const UPSERT_SIGHTINGS = `with written as (
   insert into sightings (id, indicator_id, type, source_id, article_id, origin, confidence,
     context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen)
   select i, d, t, $14, a, $15, c,
@@ -100,7 +100,7 @@ written as (
 ),
 marked as (
   insert into stix_pending (indicator_id)
-  select distinct w.indicator_id from written w left join old o on o.id = w.id
+  select distinct w.indicator_id from written w left join sightings o on o.id = w.id
   where o.id is null or o.confidence <> w.confidence or o.tags <> w.tags or o.mitre_techniques <> w.mitre_techniques
   order by 1
   on conflict do nothing

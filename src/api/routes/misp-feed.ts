@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { mispEventUuid, mispExporter, mispHashLine, mispManifestEntry, toMispEvent } from '../../export/misp.js';
 import type { Db } from '../../store/db.js';
-import { articleEvent, readEvents, streamEventHashes, summarizeEvents, type EventKey } from '../../store/events.js';
+import { articleEvent, readEvents, streamEventHashes, summarizeEvents, type EventRef } from '../../store/events.js';
 import { answeredNotModified } from '../conditional.js';
 import { NotFoundError } from '../errors.js';
 import { resolveQuery } from '../filters.js';
@@ -104,12 +104,12 @@ export const mispFeedRoutes: FastifyPluginAsync<{ db: Db }> = async (fastify, { 
 };
 
 /** The feed and day whose event has this uuid, among the days since `since`: the uuid is derived from them. */
-async function feedDayEvent(db: Db, uuid: string, since: Date): Promise<EventKey | undefined> {
+async function feedDayEvent(db: Db, uuid: string, since: Date): Promise<EventRef | undefined> {
   const sources = await db.query<{ id: number; name: string }>('select id, name from sources');
   for (let at = Date.now(); at >= since.getTime() - DAY_MS; at -= DAY_MS) {
     const day = new Date(at).toISOString().slice(0, 10);
     for (const source of sources) {
-      if (mispEventUuid({ source: source.name, article: null, day }) === uuid) return { article_id: null, source_id: source.id, day, cursor: { at: '', id: uuid } };
+      if (mispEventUuid({ source: source.name, article: null, day }) === uuid) return { article_id: null, source_id: source.id, day };
     }
   }
   return undefined;
