@@ -12,18 +12,9 @@ import { jsonListHead, jsonListRecords, jsonListTail } from '../src/export/json.
 import { createStixBundleWriter } from '../src/export/stix.js';
 import type { Queryable } from '../src/store/db.js';
 import { exporterFor, type ExportContext, type ExportWriter, type Reads } from '../src/export/index.js';
-import { pageEvents, readEvents } from '../src/store/events.js';
-import {
-  streamCsvRecords,
-  streamIndicatorIds,
-  streamRecords,
-  streamValues,
-  summarizeIndicators,
-  toIocRecord,
-  type Page,
-  type RecordFilters,
-  type RecordRow,
-} from '../src/store/iocs.js';
+import { readBatches } from '../src/api/export.js';
+import type { Db } from '../src/store/db.js';
+import { streamIndicatorIds, summarizeIndicators, toIocRecord, type Page, type RecordFilters, type RecordRow } from '../src/store/iocs.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { agent, get, percentiles, type Latency } from './measure.js';
 
@@ -83,8 +74,8 @@ function median(samples: number[]): number {
 
 interface Database {
   query: Queryable;
-  /** For the floors that read as the store does (the JSON count, the STIX floor). */
-  store: Queryable;
+  /** For the floors that read as the store does (the JSON count, the STIX floor, the writers'). */
+  store: Db;
   copy(sql: string): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -171,22 +162,10 @@ function runner(probe: Probe, db: Database | undefined): (i: number) => Promise<
 
 const NO_CONTEXT: ExportContext = { listMeta: async () => ({}), listLinks: () => ({}) };
 
-/** Every batch a format reads for a request, as the service reads them (src/api/export.ts). */
-async function readAll(store: Queryable, reads: Reads, q: { filters: RecordFilters; page: Page }): Promise<unknown[][]> {
+/** Every batch a format reads for a request, as the service reads them. */
+async function readAll(store: Db, reads: Reads, q: { filters: RecordFilters; page: Page }): Promise<unknown[][]> {
   const batches: unknown[][] = [];
-  const sources: Record<Reads, () => AsyncIterable<unknown[]>> = {
-    records: () => streamRecords(store, q.filters, q.page),
-    'csv-records': () => streamCsvRecords(store, q.filters, q.page),
-    values: () => streamValues(store, q.filters, q.page),
-    summaries: async function* () {
-      for await (const ids of streamIndicatorIds(store, q.filters, q.page)) yield await summarizeIndicators(store, ids.map((i) => i.id));
-    },
-    events: async function* () {
-      const keys = await pageEvents(store, q.filters, q.page);
-      for (let i = 0; i < keys.length; i += 50) yield await readEvents(store, q.filters, keys.slice(i, i + 50));
-    },
-  };
-  for await (const batch of sources[reads]()) batches.push(reads === 'records' ? (batch as RecordRow[]).map((r) => toIocRecord(r)) : batch);
+  for await (const batch of readBatches(reads, store, q, { includeContext: true }, { rows: 0 })) batches.push(batch);
   return batches;
 }
 

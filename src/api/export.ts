@@ -27,12 +27,15 @@ export interface ReadOptions {
 
 const EVENT_BATCH = 50;
 
-async function* events(db: Db, q: ResolvedQuery, page: EventKey[] | undefined) {
+async function* events(db: Db, q: Query, page: EventKey[] | undefined) {
   const keys = page ?? (await pageEvents(db, q.filters, q.page));
   for (let i = 0; i < keys.length; i += EVENT_BATCH) yield await readEvents(db, q.filters, keys.slice(i, i + EVENT_BATCH));
 }
 
-async function* summaries(db: Db, q: ResolvedQuery) {
+/** What a read needs of the request: its filters and its page. */
+type Query = Pick<ResolvedQuery, 'filters' | 'page'>;
+
+async function* summaries(db: Db, q: Query) {
   for await (const batch of streamIndicatorIds(db, q.filters, q.page, 1000)) yield await summarizeIndicators(db, batch.map((i) => i.id));
 }
 
@@ -47,12 +50,12 @@ async function* noting<R extends Cursor>(batches: AsyncIterable<R[]>, end: PageE
   }
 }
 
-async function* records(db: Db, q: ResolvedQuery, includeContext: boolean, end: PageEnd) {
+async function* records(db: Db, q: Query, includeContext: boolean, end: PageEnd) {
   for await (const rows of noting(streamRecords(db, q.filters, q.page), end)) yield rows.map((row) => toIocRecord(row, includeContext));
 }
 
 /** The batches a format reads (`end` notes the page of a records or csv-records read). */
-function read<R extends Reads>(reads: R, db: Db, q: ResolvedQuery, options: ReadOptions, end: PageEnd): AsyncIterable<ReadItems[R][]> {
+export function readBatches<R extends Reads>(reads: R, db: Db, q: Query, options: ReadOptions, end: PageEnd): AsyncIterable<ReadItems[R][]> {
   const sources: { [K in Reads]: () => AsyncIterable<ReadItems[K][]> } = {
     records: () => records(db, q, options.includeContext, end),
     'csv-records': () => noting(streamCsvRecords(db, q.filters, q.page), end),
@@ -95,6 +98,6 @@ export function sendExport(
   if (exporter.filename) reply.header('Content-Disposition', `attachment; filename="${exporter.filename}"`);
   // Each exporter's writer takes what its own `reads` gives: the pairing is the registry's.
   const end: PageEnd = { rows: 0 };
-  const batches = read(exporter.reads, db, q, options, end) as AsyncIterable<never[]>;
+  const batches = readBatches(exporter.reads, db, q, options, end) as AsyncIterable<never[]>;
   return reply.send(Readable.from(body(exporter as Exporter, batches, options.context ?? NO_LIST_META, end)));
 }

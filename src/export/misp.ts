@@ -5,7 +5,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { attackTechnique, isAttackTechniqueId, normalizeAttackTechniqueId } from '../ioc/attack.js';
 import type { Confidence, IocType } from '../ioc/types.js';
-import type { EventRecord, EventRecords } from '../store/events.js';
+import type { EventRecord, EventRecords, EventSummary } from '../store/events.js';
 import type { Exporter } from './exporter.js';
 
 /** Our own namespace for MISP uuids we derive (events of a feed's day, the organisation). */
@@ -111,18 +111,6 @@ function toAttribute(record: EventRecord & { type: Exclude<IocType, 'mitre_attac
 }
 
 const isAttribute = (record: EventRecord): record is EventRecord & { type: Exclude<IocType, 'mitre_attack'> } => record.type !== 'mitre_attack';
-
-/** What an event's header is made of: the event without its attributes (a MISP feed's manifest lists it). */
-export interface EventSummary {
-  source: { name: string };
-  article: { id: string; title: string; published_at: string | null } | null;
-  day: string;
-  confidence: Confidence;
-  /** Epoch seconds of its last change. */
-  changed: number;
-  /** The ATT&CK techniques reported as IOCs of the event: its galaxy tags, not attributes. */
-  techniques: string[];
-}
 
 export function summarizeEvent(event: EventRecords): EventSummary {
   return {

@@ -240,18 +240,21 @@ async function relatedEvents(
 
 // ---- a MISP feed ----------------------------------------------------------------------------
 
-/** An event without its records: what a MISP feed's manifest lists. */
-export interface EventSummaryRow {
+/** An event without its records: what a MISP event's header is made of, and a MISP feed's manifest lists. */
+export interface EventSummary {
   source: { name: string };
   article: { id: string; title: string; published_at: string | null } | null;
   day: string;
+  /** The highest of its records'. */
   confidence: Confidence;
+  /** Epoch seconds of its last change. */
   changed: number;
+  /** The ATT&CK techniques reported as IOCs of the event: its galaxy tags, not attributes. */
   techniques: string[];
 }
 
 /** Every event among the filtered records, summarized as its records would be (store/events.ts's readEvents). */
-export async function summarizeEvents(db: Queryable, filters: RecordFilters): Promise<EventSummaryRow[]> {
+export async function summarizeEvents(db: Queryable, filters: RecordFilters): Promise<EventSummary[]> {
   const { where, params } = filterClause(filters);
   const rows = await db.query<{
     article_id: string | null; source: string; day: string; rank: number; changed: string; techniques: string[];
