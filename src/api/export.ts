@@ -60,6 +60,7 @@ export function readBatches<R extends Reads>(reads: R, db: Db, q: Query, options
     records: () => records(db, q, options.includeContext, end),
     'csv-records': () => noting(streamCsvRecords(db, q.filters, q.page), end),
     values: () => streamValues(db, q.filters, q.page),
+    indicators: () => streamIndicatorIds(db, q.filters, q.page),
     summaries: () => summaries(db, q),
     events: () => events(db, q, options.events),
   };

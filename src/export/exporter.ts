@@ -2,7 +2,7 @@
 // the store, and a writer that streams it in three pieces (head, one batch at a time, tail).
 import type { Scope } from '../store/keys.js';
 import type { EventRecords } from '../store/events.js';
-import type { CsvRecord, IndicatorSummary, IocRecord } from '../store/records.js';
+import type { CsvRecord, IndicatorRef, IndicatorSummary, IocRecord } from '../store/records.js';
 
 /** What each kind of read gives a writer, a batch at a time. */
 export interface ReadItems {
@@ -12,6 +12,8 @@ export interface ReadItems {
   'csv-records': CsvRecord;
   /** Each distinct value once. */
   values: string;
+  /** Each distinct indicator once: its id, type and value. */
+  indicators: IndicatorRef;
   /** Each distinct indicator once, with what all its records say. */
   summaries: IndicatorSummary;
   /** MISP events: an article's records, or a feed's of one day. */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { IocType } from '../ioc/types.js';
-import type { IndicatorSummary } from '../store/records.js';
+import type { IndicatorRef } from '../store/records.js';
 import type { Exporter } from './exporter.js';
 
 /** The term of each type: its document, its search (`document/field`) and its Content type. */
@@ -54,7 +54,7 @@ export function openIocHead(now: Date): string {
 }
 
 /** The IndicatorItems of these indicators (the types OpenIOC has a term for). */
-export function openIocItems(indicators: readonly IndicatorSummary[]): string {
+export function openIocItems(indicators: readonly IndicatorRef[]): string {
   let out = '';
   for (const indicator of indicators) {
     const term = OPENIOC_TERMS[indicator.type];
@@ -75,9 +75,9 @@ export const openIocExporter = {
   mediaType: 'application/xml; charset=utf-8',
   filename: 'iocs.ioc',
   scope: 'read:iocs',
-  reads: 'summaries',
+  reads: 'indicators',
   listed: true,
   description:
     'an OpenIOC 1.1 document: one IndicatorItem a distinct value under one OR (IPs as PortItem/remoteIP, domains DnsEntryItem/Host, URLs UrlHistoryItem/URL, MD5/SHA-1/SHA-256 FileItem, e-mails Email/From; no SHA-512, CVE or ATT&CK term exists).',
   writer: () => ({ head: () => openIocHead(new Date()), batch: openIocItems, tail: () => OPENIOC_TAIL }),
-} as const satisfies Exporter<'summaries'>;
+} as const satisfies Exporter<'indicators'>;

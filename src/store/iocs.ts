@@ -3,7 +3,7 @@
 // in memory. Searching is search.ts, writing upsert.ts.
 import type { Category, Confidence, Industry, IocType } from '../ioc/types.js';
 import type { Queryable } from './db.js';
-import type { CsvRecord, IndicatorSummary, IocRecord } from './records.js';
+import type { CsvRecord, IndicatorRef, IndicatorSummary, IocRecord } from './records.js';
 
 export interface RecordFilters {
   type?: IocType;
@@ -101,7 +101,7 @@ const selectCsvRecords = (where: string, n: number) => `select s.id, s.type, i.v
   from sightings s join indicators i on i.id = s.indicator_id join sources src on src.id = s.source_id
   where ${where} ${PAGE(n)}`;
 
-const selectIndicatorIds = (where: string, n: number) => `select s.indicator_id, i.value, ${CURSOR(n)}
+const selectIndicatorIds = (where: string, n: number) => `select s.indicator_id, s.type, i.value, ${CURSOR(n)}
   from sightings s join indicators i on i.id = s.indicator_id
   where ${where} ${PAGE(n)}`;
 
@@ -305,17 +305,17 @@ async function* streamDistinct<R extends Cursor>(
 
 /**
  * The distinct indicators among the filtered records, in the order their newest record was
- * stored, as batches of { id, value } (every indicator format reads this).
+ * stored, as batches of { id, type, value } (every indicator format reads this).
  */
 export async function* streamIndicatorIds(
   db: Queryable,
   filters: RecordFilters,
   page: Page,
   batchSize = 5000,
-): AsyncGenerator<{ id: string; value: string }[]> {
-  type Row = Cursor & { indicator_id: string; value: string };
+): AsyncGenerator<IndicatorRef[]> {
+  type Row = Cursor & { indicator_id: string; type: IocType; value: string };
   const batches = streamDistinct<Row>(db, selectIndicatorIds, (row) => row.indicator_id, filters, page, batchSize);
-  for await (const rows of readAhead(batches)) yield rows.map((row) => ({ id: row.indicator_id, value: row.value }));
+  for await (const rows of readAhead(batches)) yield rows.map((row) => ({ id: row.indicator_id, type: row.type, value: row.value }));
 }
 
 /** The distinct values among the filtered records, in the same order, in batches (block-lists). */

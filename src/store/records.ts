@@ -33,6 +33,9 @@ export type CsvRecord = Pick<IocRecord, 'id' | 'type' | 'value' | 'confidence' |
     tags: string;
   };
 
+/** One distinct indicator (type + normalized value): what a format that lists values needs of it. */
+export type IndicatorRef = Pick<IndicatorSummary, 'id' | 'type' | 'value'>;
+
 /** One distinct indicator (type + normalized value) with what all its records say. */
 export interface IndicatorSummary {
   /** Stable: derived from type and normalized value. */
