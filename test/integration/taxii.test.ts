@@ -261,6 +261,8 @@ describe.each(BACKENDS)('TAXII 2.1 on %s', (backend) => {
     const two = patterns.objects.slice(0, 2).map((o) => o.id);
     expect((await walk(ALL, `match[id]=${two.join(',')}`)).objects.map((o) => o.id).sort()).toEqual([...two].sort());
     expect((await walk(ALL, 'match[spec_version]=2.0')).objects).toEqual([]);
+    // An empty match[version] is the default, the latest versions.
+    expect((await walk(ALL, 'match[version]=&match[type]=attack-pattern')).objects).toEqual(patterns.objects);
     expect((await walk(ALL, 'match[spec_version]=2.0,2.1')).objects.length).toBeGreaterThan(0);
 
     const ipv4 = await walk(COLLECTIONS.find((c) => c.alias === 'ipv4')!.id, '');

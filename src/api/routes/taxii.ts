@@ -78,7 +78,8 @@ function versionQuery(query: Query, maxLimit: number, defaultVersion: 'last' | '
     addedAfter = decodeNext(query.next);
     if (addedAfter === undefined) throw new InvalidParameterError('next', "'next' is not a token this server gave: send it as the previous page's `next` was.");
   }
-  const versions = list(query['match[version]']) ?? [defaultVersion];
+  const given = list(query['match[version]']);
+  const versions = given && given.length > 0 ? given : [defaultVersion];
   for (const version of versions) {
     if (!['last', 'first', 'all'].includes(version) && !isTimestamp(version)) {
       throw new InvalidParameterError('match[version]', `'match[version]' takes last, first, all or timestamps: '${version}' is none.`);
