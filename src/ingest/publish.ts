@@ -1,7 +1,7 @@
 // After a write commits: the counter that block-lists' ETags follow moves on, and the
 // indicators the write changed materially get new STIX versions, which TAXII serves
 // (store/taxii.ts says why publishing after the commit keeps TAXII paging complete).
-import { stixMaterialState, stixVersionObjects, toStixTimestamp } from '../export/stix.js';
+import { ATTACK_PATTERN_TIMESTAMP, stixMaterialState, stixVersionObjects, toStixTimestamp } from '../export/stix.js';
 import { noteDataChanged } from '../store/changes.js';
 import type { Db, Queryable } from '../store/db.js';
 import { summarizeIndicators } from '../store/iocs.js';
@@ -56,11 +56,11 @@ async function newVersions(tx: Queryable, ids: string[], now: Date): Promise<New
   const known = await publishedObjects(tx, [...attackPatterns.keys(), ...versions.filter((v) => v.objectType === 'relationship').map((v) => v.objectId)]);
   // A technique new to an indicator's version is the first version of its relationship.
   for (const v of versions) if (v.objectType === 'relationship') v.first = !known.has(v.objectId);
-  // An attack-pattern never changes: published once, in every collection, before what refers to it.
+  // An attack-pattern never changes (its version is the ATT&CK release's): published once, in every collection, before what refers to it.
   const patterns: NewVersion[] = [...attackPatterns]
     .filter(([id]) => !known.has(id))
     .map(([id, json]) => ({
-      objectId: id, objectType: 'attack-pattern', modified: (JSON.parse(json) as { modified: string }).modified,
+      objectId: id, objectType: 'attack-pattern', modified: ATTACK_PATTERN_TIMESTAMP,
       indicatorId: null, iocType: null, confidence: null, previousConfidence: null, state: null, first: true, object: json,
     }));
   return [...patterns, ...versions];

@@ -10,7 +10,7 @@ import { warningFor } from '../../ioc/warninglist.js';
 import type { IocType } from '../../ioc/types.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../store/db.js';
-import { pageEvents, type EventKey } from '../../store/events.js';
+import { pageEvents } from '../../store/events.js';
 import { fuzzyPiece, MAX_FUZZY_PIECE, searcher } from '../../store/search.js';
 import { Admission } from '../admission.js';
 import { clientGone } from '../client-gone.js';
@@ -18,7 +18,7 @@ import { answeredNotModified } from '../conditional.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { InvalidParameterError } from '../errors.js';
 import { linkBase } from '../links.js';
-import { sendExport } from '../export.js';
+import { sendExport, type ReadOptions } from '../export.js';
 import { resolveQuery, type ResolvedQuery } from '../filters.js';
 import { assertFormatAllowed } from '../guard.js';
 import { createListTotals } from '../list-total.js';
@@ -156,15 +156,15 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       };
       const listLinks = (end: PageEnd) => pageLinks(request, linkBase(request, publicUrl, trustProxy), q, end);
       const context = { listMeta, listLinks };
-      const options = { includeContext: request.query.include_context ?? true, context, events: undefined as EventKey[] | undefined };
+      const options: ReadOptions = { includeContext: request.query.include_context ?? true };
       if (exporter.reads === 'events') {
         // MISP's body has no room for links: the next page is in a Link header, known before the body.
-        options.events = await pageEvents(db, q.filters, q.page);
-        const last = options.events.at(-1);
-        const next = last && listLinks({ rows: options.events.length, last: last.cursor }).next;
+        const events = (options.events = await pageEvents(db, q.filters, q.page));
+        const last = events.at(-1);
+        const next = last && listLinks({ rows: events.length, last: last.cursor }).next;
         if (next) reply.header('Link', `<${next}>; rel="next"`);
       }
-      return sendExport(request, reply, db, exporter, q, options);
+      return sendExport(request, reply, db, exporter, q, { ...options, context });
     },
   );
 

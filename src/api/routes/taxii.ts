@@ -161,46 +161,45 @@ export const taxiiRoutes: FastifyPluginAsync<TaxiiRoutesOptions> = async (fastif
     async (request, reply) => sendTaxii(reply, collectionResource(collectionFrom(request.params))),
   );
 
-  app.get(
-    `/${API_ROOT}/collections/:collection/objects/`,
-    { config: scope, schema: schema('The objects of a collection', { params: CollectionParams, querystring: ObjectsQuery }) },
-    async (request, reply) => {
-      const c = collectionFrom(request.params);
-      const page = await readVersions(db, c.filter, versionQuery(request.query, maxLimit(request), 'last'), { withObject: true });
-      return sendTaxii(reply, envelopeJson(page), page.rows);
-    },
-  );
+  /**
+   * A page of the collection's versions (of one object, when `objectId` is given: a 404 when the
+   * collection has none of it at all); the objects themselves or only their ids and versions.
+   */
+  async function pageOf(
+    request: FastifyRequest & { params: { collection: string; object?: string }; query: Query },
+    defaultVersion: 'last' | 'all',
+    withObject: boolean,
+  ) {
+    const c = collectionFrom(request.params);
+    const objectId = request.params.object;
+    const q = versionQuery(request.query, maxLimit(request), defaultVersion);
+    const page = await readVersions(db, c.filter, q, { withObject, objectId });
+    if (objectId !== undefined && page.rows.length === 0 && !q.addedAfter) await assertObjectExists(c, objectId);
+    return page;
+  }
+  const objects = { params: CollectionParams, querystring: ObjectsQuery };
+  const object = { params: ObjectParams, querystring: ObjectQuery };
 
-  app.get(
-    `/${API_ROOT}/collections/:collection/manifest/`,
-    { config: scope, schema: schema('The manifest of a collection', { params: CollectionParams, querystring: ObjectsQuery }) },
-    async (request, reply) => {
-      const c = collectionFrom(request.params);
-      const page = await readVersions(db, c.filter, versionQuery(request.query, maxLimit(request), 'last'), { withObject: false });
-      return sendTaxii(reply, manifestJson(page), page.rows);
-    },
-  );
+  app.get(`/${API_ROOT}/collections/:collection/objects/`, { config: scope, schema: schema('The objects of a collection', objects) }, async (request, reply) => {
+    const page = await pageOf(request, 'last', true);
+    return sendTaxii(reply, envelopeJson(page), page.rows);
+  });
 
-  app.get(
-    `/${API_ROOT}/collections/:collection/objects/:object/`,
-    { config: scope, schema: schema('An object of a collection', { params: ObjectParams, querystring: ObjectQuery }) },
-    async (request, reply) => {
-      const c = collectionFrom(request.params);
-      const q = versionQuery(request.query, maxLimit(request), 'last');
-      const page = await readVersions(db, c.filter, q, { withObject: true, objectId: request.params.object });
-      if (page.rows.length === 0 && !q.addedAfter) await assertObjectExists(c, request.params.object);
-      return sendTaxii(reply, envelopeJson(page), page.rows);
-    },
-  );
+  app.get(`/${API_ROOT}/collections/:collection/manifest/`, { config: scope, schema: schema('The manifest of a collection', objects) }, async (request, reply) => {
+    const page = await pageOf(request, 'last', false);
+    return sendTaxii(reply, manifestJson(page), page.rows);
+  });
+
+  app.get(`/${API_ROOT}/collections/:collection/objects/:object/`, { config: scope, schema: schema('An object of a collection', object) }, async (request, reply) => {
+    const page = await pageOf(request, 'last', true);
+    return sendTaxii(reply, envelopeJson(page), page.rows);
+  });
 
   app.get(
     `/${API_ROOT}/collections/:collection/objects/:object/versions/`,
     { config: scope, schema: schema('The versions of an object', { params: ObjectParams, querystring: VersionsQuery }) },
     async (request, reply) => {
-      const c = collectionFrom(request.params);
-      const q = versionQuery(request.query, maxLimit(request), 'all');
-      const page = await readVersions(db, c.filter, q, { withObject: false, objectId: request.params.object });
-      if (page.rows.length === 0 && !q.addedAfter) await assertObjectExists(c, request.params.object);
+      const page = await pageOf(request, 'all', false);
       return sendTaxii(reply, versionsJson(page), page.rows);
     },
   );
