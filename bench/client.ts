@@ -18,13 +18,13 @@ import { streamIndicatorIds, summarizeIndicators, toIocRecord, type Page, type R
 import { openPostgres } from '../src/store/postgres.js';
 import { agent, get, percentiles, type Latency } from './measure.js';
 
-/** A GET of one of `paths` (in turn); `expect` checks every path's search match_type first. */
+/** A GET of one of `paths` (in turn); `expect` checks every path first: a search's match_type, or a lookup's `known`. */
 export interface HttpProbe {
   kind: 'http';
   base: string;
   paths: string[];
   headers?: Record<string, string>;
-  expect?: 'exact' | 'fuzzy';
+  expect?: 'exact' | 'fuzzy' | 'known';
 }
 export type Probe =
   | HttpProbe
@@ -174,10 +174,11 @@ async function check(name: string, probe: HttpProbe) {
   if (!probe.expect) return;
   const wrong: string[] = [];
   for (const path of probe.paths) {
-    const body = JSON.parse(await get(probe.base, path, probe.headers)) as { data: { match_type: string } };
-    if (body.data.match_type !== probe.expect) wrong.push(`${path} (${body.data.match_type})`);
+    const { data } = JSON.parse(await get(probe.base, path, probe.headers)) as { data: { match_type?: string; known?: boolean } };
+    const answer: string | undefined = probe.expect === 'known' ? (data.known ? 'known' : 'unknown') : data.match_type;
+    if (answer !== probe.expect) wrong.push(`${path} (${answer})`);
   }
-  if (wrong.length > 0) throw new Error(`${name}: ${wrong.length} queries are not ${probe.expect} matches: ${wrong.slice(0, 5).join(', ')}`);
+  if (wrong.length > 0) throw new Error(`${name}: ${wrong.length} queries are not ${probe.expect}: ${wrong.slice(0, 5).join(', ')}`);
 }
 
 async function timeOnce(fn: () => Promise<unknown>): Promise<number> {

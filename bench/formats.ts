@@ -34,7 +34,7 @@ async function eventsFor(store: ReturnType<typeof openPostgres>, records: number
 }
 
 /** The paths of `pages` pages, each the `next` of the one before. */
-async function walk(base: string, headers: Record<string, string>, first: string, pages: number, next: (body: string, path: string) => string | undefined) {
+export async function walk(base: string, headers: Record<string, string>, first: string, pages: number, next: (body: string, path: string) => string | undefined) {
   const paths = [first];
   while (paths.length < pages) {
     const path = next(await get(base, paths.at(-1)!, headers), paths.at(-1)!);

@@ -7,7 +7,8 @@
 // (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database of its
 // own is created and dropped) and the embedded one of a fresh DATA_DIR (no DATABASE_URL), whose
 // floors run on the very server the service adopts. The API section runs --runs times (default
-// 3), each run on both backends, the corpus generated once; then a table compares the backends:
+// 3), each run on both backends, the corpus generated once (its figures include the lookup beside
+// the exact search, and a walk of the articles' pages beside the bare route, taken in turns); then a table compares the backends:
 // each figure's embedded/external ratio, the median of the runs' ratios and each run's.
 // Then hostile searches on the embedded store (bench/adversarial.ts), start-up and memory on the embedded store (bench/start.ts), ingestion (bench/ingest.ts:
 // upserts beside COPY, on both backends) and article extraction (bench/extract.ts). --only runs
@@ -17,7 +18,7 @@ import { parseBackends, type BackendName } from './backends.js';
 import { generateCorpus, type Corpus } from './corpus.js';
 import { benchAdversarial } from './adversarial.js';
 import { benchExtraction } from './extract.js';
-import { benchFormats } from './formats.js';
+import { benchFormats, walk } from './formats.js';
 import { benchIngest } from './ingest.js';
 import { benchList } from './list.js';
 import type { HttpProbe, Probe, Results, Step } from './client.js';
@@ -41,6 +42,7 @@ const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
 const SIZE = Number(args.size);
 const EXPORT_ROWS = Math.min(10_000, SIZE);
+const ARTICLES_PAGE = 50;
 
 // The floors' SQL: the same rows the export endpoints serve, newest first.
 const RECORDS_SQL = `select s.id, s.type, i.value, s.confidence, socd_iso(s.first_seen) as first_seen, socd_iso(s.last_seen) as last_seen,
@@ -91,7 +93,7 @@ const latency = (results: Results, name: string) => (results[name] as Latency | 
 const ms = (results: Results, name: string) => (results[name] as number | undefined) ?? NaN;
 
 /** The figures' probes: HTTP on the service (and the bare route), each to pair with its floor. */
-function serviceProbes(service: string, bare: string, key: string, corpus: Corpus) {
+function serviceProbes(service: string, bare: string, key: string, corpus: Corpus, articlePages: string[]) {
   const headers = { authorization: `Bearer ${key}` };
   const { exact, fragments } = queries(corpus);
   const http = (base: string, paths: string[], expect?: HttpProbe['expect']): HttpProbe => ({
@@ -104,6 +106,8 @@ function serviceProbes(service: string, bare: string, key: string, corpus: Corpu
   return {
     bare: http(bare, ['/bare']),
     search: http(service, exact.map((v) => `/api/v1/iocs/search?q=${encodeURIComponent(v)}`), 'exact'),
+    lookup: http(service, exact.map((v) => `/api/v1/lookup?value=${encodeURIComponent(v)}`), 'known'),
+    articles: http(service, articlePages),
     fuzzy: http(service, fragments.map((v) => `/api/v1/iocs/search?q=${encodeURIComponent(v)}&include_related=false`), 'fuzzy'),
     stats: http(service, ['/api/v1/iocs/stats']),
     csv: http(service, [`/api/v1/iocs?format=csv&limit=${EXPORT_ROWS}`]),
@@ -132,6 +136,7 @@ type FloorProbes = ReturnType<typeof floorProbes>;
 function steps(s: ServiceProbes, floors: FloorProbes, fragmentCount: number): Step[] {
   return [
     { kind: 'latency', samples: 3000, warmup: 300, probes: { bare: s.bare, search: s.search, stats: s.stats } },
+    { kind: 'latency', samples: 2000, warmup: 200, probes: { bare50: s.bare, search50: s.search, lookup: s.lookup, articles: s.articles } },
     { kind: 'latency', samples: fragmentCount * 3, warmup: 20, probes: { fuzzy: s.fuzzy, like: floors.like } },
     { kind: 'throughput', rounds: 3, seconds: 4, connections: 50, probes: { bareRps: s.bare, searchRps: s.search } },
     {
@@ -152,7 +157,7 @@ function steps(s: ServiceProbes, floors: FloorProbes, fragmentCount: number): St
 }
 
 function report(title: string, r: Results) {
-  const [bare, search, fuzzy, like, stats] = ['bare', 'search', 'fuzzy', 'like', 'stats'].map((name) => latency(r, name)) as Latency[];
+  const [bare, search, fuzzy, like, stats, bare50, search50, lookup, articles] = ['bare', 'search', 'fuzzy', 'like', 'stats', 'bare50', 'search50', 'lookup', 'articles'].map((name) => latency(r, name)) as Latency[];
   const rows: Row[] = [
     { figure: 'exact search p50 (HTTP, full stack)', value: search!.p50, floorName: 'bare route p50', floor: bare!.p50, unit: 'ms', target: 3 },
     { figure: 'exact search p99', value: search!.p99, floorName: '5 ms budget', floor: 5, unit: 'ms', target: 1 },
@@ -160,6 +165,8 @@ function report(title: string, r: Results) {
     { figure: 'trigram fallback p50 (HTTP)', value: fuzzy!.p50, floorName: "bare SQL LIKE '%q%' p50", floor: like!.p50, unit: 'ms', target: 2 },
     { figure: 'trigram fallback p99 (HTTP)', value: fuzzy!.p99, floorName: "bare SQL LIKE '%q%' p99", floor: like!.p99, unit: 'ms', target: 3 },
     { figure: 'stats p50', value: stats!.p50, floorName: 'bare route p50', floor: bare!.p50, unit: 'ms', target: 1.1 },
+    { figure: 'lookup p50 (risk, related, hunting queries)', value: lookup!.p50, floorName: 'exact search p50 (same turns)', floor: search50!.p50, unit: 'ms', target: 3 },
+    { figure: `articles page of ${ARTICLES_PAGE} p50 (walk of ${r.articlePages} pages)`, value: articles!.p50, floorName: 'bare route p50 (same turns)', floor: bare50!.p50, unit: 'ms', target: 3 },
     { figure: `CSV export, ${EXPORT_ROWS} rows`, value: ms(r, 'csv'), floorName: 'COPY ... TO STDOUT (csv)', floor: ms(r, 'copyCsv'), unit: 'ms', target: 1.5 },
     { figure: `TXT export, ${EXPORT_ROWS} values`, value: ms(r, 'txt'), floorName: 'COPY ... TO STDOUT (values)', floor: ms(r, 'copyTxt'), unit: 'ms', target: 1.5 },
     { figure: `JSON export, ${EXPORT_ROWS} rows`, value: ms(r, 'json'), floorName: 'fetch rows + count + build JSON', floor: ms(r, 'jsonFloor'), unit: 'ms', target: 1.5 },
@@ -172,11 +179,16 @@ function report(title: string, r: Results) {
 /** One backend's API figures: the service on a freshly loaded store, then the figures and their floors. */
 function benchApi(backend: BackendName, corpus: Corpus, title: string): Promise<Results> {
   return withLoadedService(backend, corpus, async ({ label, service, bare, keys, db }) => {
-    const probes = serviceProbes(service, bare, keys[0], corpus);
+    // An articles reader's pages, each the `next` of the one before.
+    const articlePages = await walk(service, { authorization: `Bearer ${keys[0]}` }, `/api/v1/articles?limit=${ARTICLES_PAGE}`, 100, (body) => {
+      const next = (JSON.parse(body) as { links: { next?: string } }).links.next;
+      return next && new URL(next).pathname + new URL(next).search;
+    });
+    const probes = serviceProbes(service, bare, keys[0], corpus, articlePages);
     const results = await timed(`${label}: measuring`, () =>
       runClient({ db, steps: steps(probes, floorProbes(corpus), probes.fuzzy.paths.length) }),
     );
-    report(title, results);
+    report(title, { ...results, articlePages: articlePages.length });
     return results;
   });
 }
@@ -189,6 +201,8 @@ const COMPARED: { figure: string; unit: string; of: (r: Results) => number; high
   { figure: 'trigram fallback p50', unit: 'ms', of: (r) => latency(r, 'fuzzy').p50 },
   { figure: 'trigram fallback p99', unit: 'ms', of: (r) => latency(r, 'fuzzy').p99 },
   { figure: 'stats p50', unit: 'ms', of: (r) => latency(r, 'stats').p50 },
+  { figure: 'lookup p50', unit: 'ms', of: (r) => latency(r, 'lookup').p50 },
+  { figure: `articles page of ${ARTICLES_PAGE} p50`, unit: 'ms', of: (r) => latency(r, 'articles').p50 },
   { figure: `CSV export, ${EXPORT_ROWS} rows`, unit: 'ms', of: (r) => ms(r, 'csv') },
   { figure: `TXT export, ${EXPORT_ROWS} values`, unit: 'ms', of: (r) => ms(r, 'txt') },
   { figure: `JSON export, ${EXPORT_ROWS} rows`, unit: 'ms', of: (r) => ms(r, 'json') },

@@ -140,6 +140,8 @@ export async function startTestApp(
   const logger = createLogger({ logLevel: options.logLevel ?? 'info' }, logs.stream);
   const limiter = options.limiter ?? createMemoryRateLimiter();
   const authenticator = createAuthenticator(store.db, options.keyCacheTtlMs ?? 0);
+  // Keys are cached only once revocations are heard (a test with a key cache counts on it).
+  await authenticator.ready();
   const stats = await startStatsCache(store.db, store.config.statsRefreshSeconds, logger);
   const app = await buildApp({ config: store.config, db: store.db, authenticator, limiter, stats, logger });
   await app.ready();

@@ -12,8 +12,12 @@ import { guarded } from './guard.js';
 import { createMetrics, metricsRoutes } from './metrics.js';
 import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
+import { articlePageRoutes, articleRoutes } from './routes/articles.js';
 import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
+import { lookupRoutes } from './routes/lookup.js';
+import { keysRoutes } from './routes/keys.js';
+import { meRoutes } from './routes/me.js';
 import { mispFeedRoutes } from './routes/misp-feed.js';
 import { sourcesRoutes } from './routes/sources.js';
 import { statsRoutes } from './routes/stats.js';
@@ -173,8 +177,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       tags: [
         { name: 'IOCs', description: 'Indicators of Compromise endpoints' },
+        {
+          name: 'Lookup',
+          description:
+            'Single-IOC enrichment: detects the type, gathers the reporting sources, related IOCs, an explained risk score and hunting queries. Free tier allowed.',
+        },
         { name: 'Statistics', description: 'Feed and IOC statistics' },
         { name: 'Sources', description: 'The feeds and article sites, with their health' },
+        { name: 'API Keys', description: 'The calling key (any key), and managing keys (the admin scope)' },
+        { name: 'Articles', description: 'The articles IOCs are extracted from, with their IOCs, ATT&CK techniques, CVEs and references' },
         { name: 'Health', description: 'Liveness and readiness' },
         { name: 'Metrics', description: 'Prometheus metrics, for operators (no API key: METRICS_ALLOW)' },
       ],
@@ -193,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
-      methods: ['GET', 'HEAD', 'POST'],
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
       allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'X-Request-Id'],
       exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
       maxAge: 600,
@@ -201,6 +212,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(healthRoutes, { db, isClosing: deps.isClosing ?? (() => false) });
+  // An article's page (a record's source.article_url): no key, it only redirects for now.
+  await app.register(articlePageRoutes, { config });
   if (metrics) await app.register(metricsRoutes, { metrics, allow: config.metricsAllow });
 
   await app.register(
@@ -209,9 +222,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // no key gets 401, a key gets 404 with its rate-limit headers (and the request counts).
       api.setNotFoundHandler(notFoundHandler);
       await api.register(iocRoutes, { db, config });
+      await api.register(lookupRoutes, { db, config });
       await api.register(statsRoutes, { stats });
       await api.register(sourcesRoutes, { db });
       await api.register(mispFeedRoutes, { db });
+      await api.register(keysRoutes, { db, authenticator });
+      await api.register(meRoutes, { db, authenticator });
+      await api.register(articleRoutes, { db, config });
     }),
     { prefix: '/api/v1' },
   );

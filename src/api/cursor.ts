@@ -1,9 +1,11 @@
-// The list's `cursor`: an opaque token for a place in its order (extracted_at desc, id desc), the
-// keyset of the last row of the page before. A page read after a keyset costs the same at the end
-// of the list as at its start (an offset reads and drops every row before it), and records stored
-// meanwhile, which are newer, never shift it. The token is base64url of ["<extracted_at>", "<id>"],
-// extracted_at in UTC to the microsecond, as the store writes it (store/iocs.ts).
+// The lists' `cursor`: an opaque token for a place in a list's order, the keyset of the last row
+// of the page before. A page read after a keyset costs the same at the end of the list as at its
+// start (an offset reads and drops every row before it), and rows stored meanwhile, which are
+// newer, never shift it. The token is base64url of a JSON array of strings: the keyset's times, in
+// UTC to the microsecond as the store writes them (store/iocs.ts keysetAt), then the row's id.
+// The IOC records' list: ["<extracted_at>", "<id>"]; the articles': ["<fetched_at>", "<listed_at>", "<id>"].
 import { readDate } from '../ioc/dates.js';
+import type { ArticleKeyset } from '../store/articles.js';
 import type { Keyset } from '../store/iocs.js';
 import { InvalidParameterError } from './errors.js';
 
@@ -11,15 +13,15 @@ const TOKEN = /^[A-Za-z0-9_-]{1,200}$/;
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function encodeCursor(keyset: Keyset): string {
-  return Buffer.from(JSON.stringify([keyset.at, keyset.id]), 'utf8').toString('base64url');
-}
-
 /** keysetAt's form, and a time that exists (no 2026-02-30, no 24:00): checked here, not a 500 there. */
 const isTime = (at: string) => AT.test(at) && readDate(at).ok;
 
-/** The keyset of a `cursor` parameter, or 400 invalid_parameter naming `cursor`. */
-export function decodeCursor(token: string): Keyset {
+function encodeParts(parts: string[]): string {
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+/** The `times` times and the id of a `cursor` parameter, or 400 invalid_parameter naming `cursor`. */
+function decodeParts(token: string, times: number): string[] {
   const invalid = () =>
     new InvalidParameterError('cursor', "Invalid value for 'cursor': use the cursor of a `links.next` as it is.", { value: token });
   if (!TOKEN.test(token)) throw invalid();
@@ -29,10 +31,28 @@ export function decodeCursor(token: string): Keyset {
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(value) || value.length !== 2) throw invalid();
-  const [at, id] = value as unknown[];
-  if (typeof at !== 'string' || typeof id !== 'string' || !isTime(at) || !UUID.test(id)) throw invalid();
+  if (!Array.isArray(value) || value.length !== times + 1 || !value.every((part) => typeof part === 'string')) throw invalid();
+  const parts = value as string[];
+  if (!parts.slice(0, times).every(isTime) || !UUID.test(parts[times]!)) throw invalid();
   // One token per place: base64url has other spellings of the same bytes (trailing bits, padding).
-  if (encodeCursor({ at, id }) !== token) throw invalid();
+  if (encodeParts(parts) !== token) throw invalid();
+  return parts;
+}
+
+export function encodeCursor(keyset: Keyset): string {
+  return encodeParts([keyset.at, keyset.id]);
+}
+
+export function decodeCursor(token: string): Keyset {
+  const [at, id] = decodeParts(token, 1) as [string, string];
   return { at, id };
+}
+
+export function encodeArticleCursor(keyset: ArticleKeyset): string {
+  return encodeParts([keyset.fetchedAt, keyset.listedAt, keyset.id]);
+}
+
+export function decodeArticleCursor(token: string): ArticleKeyset {
+  const [fetchedAt, listedAt, id] = decodeParts(token, 2) as [string, string, string];
+  return { fetchedAt, listedAt, id };
 }

@@ -42,6 +42,19 @@ export class InvalidApiKeyError extends AppError {
   }
 }
 
+export class ExpiredApiKeyError extends AppError {
+  constructor(expiredAt: Date) {
+    super(401, 'expired_api_key', `The API key expired at ${expiredAt.toISOString()}.`, { expired_at: expiredAt.toISOString() });
+  }
+}
+
+/** The request is valid, but the state of what it would change forbids it (409). */
+export class ConflictError extends AppError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(409, code, message, details);
+  }
+}
+
 export class InsufficientScopeError extends AppError {
   constructor(message: string, details: Record<string, unknown>) {
     super(403, 'insufficient_scope', message, details);

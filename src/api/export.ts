@@ -21,6 +21,8 @@ import type { ResolvedQuery } from './filters.js';
 export interface ReadOptions {
   /** false leaves each record's `context` out (records only). */
   includeContext: boolean;
+  /** The links' base (links.ts linkBase), which makes each record's article_url absolute (records only). */
+  articleBase?: string;
   /** The page's events, when the route read them first (events only). */
   events?: EventKey[];
 }
@@ -50,14 +52,20 @@ async function* noting<R extends Cursor>(batches: AsyncIterable<R[]>, end: PageE
   }
 }
 
-async function* records(db: Db, q: Query, includeContext: boolean, end: PageEnd) {
-  for await (const rows of noting(streamRecords(db, q.filters, q.page), end)) yield rows.map((row) => toIocRecord(row, includeContext));
+async function* records(db: Db, q: Query, { includeContext, articleBase = '' }: ReadOptions, end: PageEnd) {
+  for await (const rows of noting(streamRecords(db, q.filters, q.page), end)) {
+    yield rows.map((row) => {
+      const record = toIocRecord(row, includeContext);
+      if (record.source.article_url !== null) record.source.article_url = articleBase + record.source.article_url;
+      return record;
+    });
+  }
 }
 
 /** The batches a format reads (`end` notes the page of a records or csv-records read). */
 export function readBatches<R extends Reads>(reads: R, db: Db, q: Query, options: ReadOptions, end: PageEnd): AsyncIterable<ReadItems[R][]> {
   const sources: { [K in Reads]: () => AsyncIterable<ReadItems[K][]> } = {
-    records: () => records(db, q, options.includeContext, end),
+    records: () => records(db, q, options, end),
     'csv-records': () => noting(streamCsvRecords(db, q.filters, q.page), end),
     values: () => streamValues(db, q.filters, q.page),
     indicators: () => streamIndicatorIds(db, q.filters, q.page),

@@ -30,6 +30,38 @@ export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The start of the tier's lookback: nothing stored before it is read. */
+export function lookbackStart(tier: Tier, now = new Date()): Date {
+  return new Date(now.getTime() - tier.lookback_days * DAY_MS);
+}
+
+/**
+ * The `since`/`until` window of a list (of `what`: records, articles), `since` clamped to the
+ * tier's lookback; what was changed is pushed onto `notices`. A window written backwards is an
+ * error; one that ends before the lookback is only empty.
+ */
+export function resolveWindow(
+  query: { since?: string; until?: string },
+  tier: Tier,
+  now: Date,
+  what: string,
+  notices: string[],
+): { earliest: Date; since: Date; until?: Date } {
+  const earliest = lookbackStart(tier, now);
+  const requestedSince = query.since === undefined ? undefined : parseTime('since', query.since);
+  let since = requestedSince ?? earliest;
+  if (since < earliest) {
+    if (requestedSince) notices.push(`since raised from ${query.since} to ${isoSeconds(earliest)}: the ${tier.name} tier looks back ${tier.lookback_days} day(s)`);
+    since = earliest;
+  }
+  const until = query.until === undefined ? undefined : parseTime('until', query.until);
+  if (until && requestedSince && until <= requestedSince) {
+    throw new InvalidParameterError('until', `'until' (${query.until}) must be later than 'since' (${query.since}).`, { value: query.until });
+  }
+  if (until && until <= since) notices.push(`until ${query.until} is before the ${tier.name} tier's lookback (${isoSeconds(since)}): no ${what}`);
+  return { earliest, since, ...(until && { until }) };
+}
+
 export interface ResolvedQuery {
   filters: RecordFilters;
   page: Page;
@@ -62,25 +94,7 @@ export function resolveQuery(query: StixQuery, tier: Tier, sinceBounds: SinceBou
     }
   }
 
-  const earliest = new Date(now.getTime() - tier.lookback_days * DAY_MS);
-  const requestedSince = query.since === undefined ? undefined : parseTime('since', query.since);
-  let since = requestedSince ?? earliest;
-  if (since < earliest) {
-    if (query.since !== undefined) {
-      notices.push(`since raised from ${query.since} to ${isoSeconds(earliest)}: the ${tier.name} tier looks back ${tier.lookback_days} day(s)`);
-    }
-    since = earliest;
-  }
-  const until = query.until === undefined ? undefined : parseTime('until', query.until);
-  // A window written backwards is an error; one that ends before the lookback is only empty.
-  if (until && requestedSince && until <= requestedSince) {
-    throw new InvalidParameterError('until', `'until' (${query.until}) must be later than 'since' (${query.since}).`, {
-      value: query.until,
-    });
-  }
-  if (until && until <= since) {
-    notices.push(`until ${query.until} is before the ${tier.name} tier's lookback (${isoSeconds(since)}): no records`);
-  }
+  const { earliest, since, until } = resolveWindow(query, tier, now, 'records', notices);
 
   const requested = query.limit ?? 100;
   const limit = Math.min(requested, tier.max_limit);

@@ -1,20 +1,26 @@
 // One guard for every keyed route: authenticate the key, count the request against its rate
 // limit, then check the scope the route declares. It fails closed: a route registered behind it
-// without a scope it knows stops the app from starting, rather than serve any key.
+// without a scope it knows stops the app from starting, rather than serve any key. A route that
+// any valid key may call (GET /me) says so by declaring the scope ANY_KEY.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { AnyExporter } from '../export/index.js';
+import { EXPORTERS, type AnyExporter } from '../export/index.js';
 import { isScope, SCOPES, type AuthenticatedKey, type Scope } from '../store/keys.js';
 import type { Authenticator } from './auth.js';
 import { InsufficientScopeError, InvalidApiKeyError, RateLimitError } from './errors.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limit.js';
 
+/** The declared "scope" of a route that any valid key may call: it needs none in particular. */
+export const ANY_KEY = 'any-key';
+
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey?: AuthenticatedKey;
+    /** The rate-limit decision that let the request through. */
+    rateLimit?: RateLimitDecision;
   }
   interface FastifyContextConfig {
-    /** The scope a key needs for this route: every keyed route declares one. */
-    scope?: Scope;
+    /** The scope a key needs for this route, or ANY_KEY: every keyed route declares one. */
+    scope?: Scope | typeof ANY_KEY;
   }
 }
 
@@ -37,8 +43,10 @@ export function guarded({ authenticator, limiter }: GuardDeps, routes: (api: Fas
   return async (api) => {
     api.addHook('onRoute', (route) => {
       const scope: unknown = route.config?.scope;
-      if (!isScope(scope)) {
-        throw new Error(`${String(route.method)} ${route.url} is a keyed route: it must declare config.scope, one of ${SCOPES.join(', ')} (got ${String(scope)})`);
+      if (!isScope(scope) && scope !== ANY_KEY) {
+        throw new Error(
+          `${String(route.method)} ${route.url} is a keyed route: it must declare config.scope, one of ${SCOPES.join(', ')}, or '${ANY_KEY}' (got ${String(scope)})`,
+        );
       }
     });
     // Authentication, then the rate limit (every authenticated request counts), then the scope.
@@ -114,6 +122,7 @@ function refusalOf(request: FastifyRequest, reply: FastifyReply, key: Authentica
   reply.header('X-RateLimit-Reset', String(decision.resetAt));
   reply.header('X-RateLimit-Limit-Day', String(decision.dayLimit));
   reply.header('X-RateLimit-Remaining-Day', String(decision.dayRemaining));
+  request.rateLimit = decision;
   if (!decision.allowed) {
     return new RateLimitError({
       limit: decision.limit,
@@ -125,7 +134,7 @@ function refusalOf(request: FastifyRequest, reply: FastifyReply, key: Authentica
   }
   // A request that matched no route (answered 404 after authentication) has no scope to check.
   const scope = request.routeOptions.config.scope;
-  if (scope !== undefined && !key.scopes.includes(scope)) {
+  if (scope !== undefined && scope !== ANY_KEY && !key.scopes.includes(scope)) {
     return new InsufficientScopeError(`This endpoint requires the "${scope}" scope.`, {
       required_scope: scope,
       your_scopes: key.scopes,
@@ -133,6 +142,11 @@ function refusalOf(request: FastifyRequest, reply: FastifyReply, key: Authentica
     });
   }
   return undefined;
+}
+
+/** The list endpoint's formats a key may ask for (assertFormatAllowed's rule). */
+export function allowedListFormats(key: AuthenticatedKey): string[] {
+  return EXPORTERS.filter((e) => e.listed && key.tier.list_formats.includes(e.format) && key.scopes.includes(e.scope)).map((e) => e.format);
 }
 
 /**

@@ -5,12 +5,12 @@ import { LIST_FORMATS, LIST_FORMATS_DESCRIPTION } from '../export/index.js';
 import { CATEGORIES, CONFIDENCES, IOC_TYPE_ALIASES, IOC_TYPES, INDUSTRIES, ORIGINS } from '../ioc/types.js';
 
 /** A string that must be one of `values` (`type` too, for OpenAPI readers). */
-function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}) {
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
 /** OpenAPI 3.0 spells "or null" as `nullable`. */
-function Nullable<T extends TSchema>(schema: T) {
+export function Nullable<T extends TSchema>(schema: T) {
   // OpenAPI 3.0: an enum lists null itself, or nullable does not let null through it.
   const values = (schema as { enum?: unknown[] }).enum;
   return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true, ...(values && { enum: [...values, null] }) });
@@ -104,8 +104,18 @@ export const IocRecordSchema = Type.Object({
   source: Type.Object({
     article_id: Nullable(Type.String()),
     article_title: Nullable(Type.String()),
-    article_url: Nullable(Type.String()),
-    reference_url: Nullable(Type.String()),
+    article_url: Nullable(
+      Type.String({
+        description:
+          "The article's page on this service, `<base>/item/{article_id}` (PUBLIC_URL, or the host serving the request): " +
+          'for now it redirects to `/api/v1/articles/{article_id}`. null for a record with no article.',
+      }),
+    ),
+    reference_url: Nullable(
+      Type.String({
+        description: "The publisher's page: the article's own URL, or else the record's upstream page (a feed's entry for it).",
+      }),
+    ),
     feed_name: Type.String(),
     category: StringEnum([...CATEGORIES]),
     origin: StringEnum([...ORIGINS]),
@@ -211,7 +221,7 @@ export const StatsResponse = Type.Object({
   }),
 });
 
-const Timestamp = Type.String({ format: 'date-time' });
+export const Timestamp = Type.String({ format: 'date-time' });
 
 const SourceRunSchema = Type.Object({
   started_at: Timestamp,
@@ -231,31 +241,44 @@ const SourceRunSchema = Type.Object({
   store_ms: Type.Integer(),
 });
 
+const SourceSchema = Type.Object({
+  name: Type.String(),
+  kind: Type.String({ description: 'The feed format, or `rss` for RSS 2.0 and Atom.' }),
+  url: Nullable(Type.String()),
+  category: StringEnum([...CATEGORIES]),
+  enabled: Type.Boolean(),
+  origin: StringEnum(['catalogue', 'operator'], { description: 'From the reviewed catalogue, or added by the operator.' }),
+  interval_seconds: Nullable(Type.Integer()),
+  stale_after_seconds: Nullable(Type.Integer({ description: 'Degraded when nothing new for this long.' })),
+  credentials: Nullable(
+    Type.Object(
+      { header: Type.String(), env: Type.String(), set: Type.Boolean() },
+      { description: 'The header a credential goes in and the variable it is read from; never its value.' },
+    ),
+  ),
+  health: Type.Object({ status: StringEnum(['healthy', 'degraded', 'error']), reason: Nullable(Type.String()) }),
+  last_run_at: Nullable(Timestamp),
+  last_success_at: Nullable(Timestamp),
+  last_new_at: Nullable(Timestamp),
+  last_run: Nullable(SourceRunSchema),
+});
+
 export const SourcesResponse = Type.Object({
   meta: Type.Object({ ...FeedMeta, total: Type.Integer() }),
-  data: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      kind: Type.String({ description: 'The feed format, or `rss` for RSS 2.0 and Atom.' }),
-      url: Nullable(Type.String()),
-      category: StringEnum([...CATEGORIES]),
-      enabled: Type.Boolean(),
-      origin: StringEnum(['catalogue', 'operator'], { description: 'From the reviewed catalogue, or added by the operator.' }),
-      interval_seconds: Nullable(Type.Integer()),
-      stale_after_seconds: Nullable(Type.Integer({ description: 'Degraded when nothing new for this long.' })),
-      credentials: Nullable(
-        Type.Object(
-          { header: Type.String(), env: Type.String(), set: Type.Boolean() },
-          { description: 'The header a credential goes in and the variable it is read from; never its value.' },
-        ),
-      ),
-      health: Type.Object({ status: StringEnum(['healthy', 'degraded', 'error']), reason: Nullable(Type.String()) }),
-      last_run_at: Nullable(Timestamp),
-      last_success_at: Nullable(Timestamp),
-      last_new_at: Nullable(Timestamp),
-      last_run: Nullable(SourceRunSchema),
+  data: Type.Array(SourceSchema),
+});
+
+export const SourceResponse = Type.Object({ meta: Type.Object(FeedMeta), data: SourceSchema });
+
+/** A run of a source asked for over HTTP, and the source as the run left it. */
+export const SourceRunResponse = Type.Object({
+  meta: Type.Object(FeedMeta),
+  data: Type.Object({
+    state: StringEnum(['finished', 'started'], {
+      description: '`finished`: `source.last_run` is this run. `started` (`wait=false`): its outcome will show in `GET /api/v1/sources`.',
     }),
-  ),
+    source: SourceSchema,
+  }),
 });
 
 export const ErrorResponse = Type.Object({

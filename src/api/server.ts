@@ -97,8 +97,10 @@ export async function startService(config: Config, logger: Logger, command = 'so
     }
     const limiter = createLimiter(config, logger);
     stops.push(() => limiter.close());
-    const authenticator = createAuthenticator(db);
+    const authenticator = createAuthenticator(db, undefined, logger);
     stops.push(() => authenticator.close());
+    // Keys are cached only while revocations are heard: the first requests find it listening.
+    await authenticator.ready();
     const stats = await startStatsCache(db, config.statsRefreshSeconds, logger);
     stops.push(() => stats.stop());
     if (config.ingest) {

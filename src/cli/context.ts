@@ -11,6 +11,8 @@ export class CliError extends Error {
 export async function withStore<T>(command: string, fn: (db: Store, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const db = await openStore(config, command);
+  // Whichever command applied a migration that changed the users' data (not only the schema) says so.
+  for (const note of db.migrationNotes ?? []) process.stderr.write(`socd: ${note}\n`);
   try {
     return await fn(db, config);
   } finally {

@@ -72,7 +72,8 @@ export function cefLine(record: IocRecord): string {
   ];
   if (techniques.length > 0) fields.push(['cs4', techniques.join(',')], ['cs4Label', 'MITRE ATT&CK']);
   if (record.tags.length > 0) fields.push(['cs6', record.tags.join(',')], ['cs6Label', 'Tags']);
-  const reference = record.source.article_url ?? record.source.reference_url;
+  // The publisher's page (the article's, or the feed entry's), not this service's page for it.
+  const reference = record.source.reference_url;
   if (reference !== null) fields.push(['flexString1', reference], ['flexString1Label', 'Reference']);
   if (record.context) fields.push(['msg', record.context]);
   const header = ['CEF:0', 'socdefenders', 'socdefenders', PRODUCT_VERSION, record.type, `IOC ${record.type}`, String(CEF_SEVERITY[record.confidence])];

@@ -17,9 +17,9 @@ import type { Exporter } from './exporter.js';
 /** Values a rule holds at most: backends turn a rule into one query, and a query has limits. */
 export const MAX_VALUES_PER_RULE = 200;
 const MAX_REFERENCES = 10;
-const SIGMA_NAMESPACE = '2b9c1d0e-6f4a-4d8e-9a57-3c1f0e7b5d42';
+export const SIGMA_NAMESPACE = '2b9c1d0e-6f4a-4d8e-9a57-3c1f0e7b5d42';
 
-interface RuleKind {
+export interface RuleKind {
   title: string;
   logsource: Record<string, string>;
   field: string;
@@ -45,11 +45,33 @@ function attackTag(technique: string): string {
   return `attack.${technique.toLowerCase()}`;
 }
 
-/** One rule's YAML document. */
-export function sigmaRule(kind: RuleKind, confidence: Confidence, part: number, indicators: readonly IndicatorSummary[]): string {
-  const values = indicators.map((indicator) => indicator.value);
-  const networks = values.filter((value) => value.includes('/'));
-  const addresses = values.filter((value) => !value.includes('/'));
+/** The rule kind of a type, or undefined when no log source carries it (e-mail, SHA-512, CVE, ATT&CK). */
+export function sigmaKindOf(type: IocType): RuleKind | undefined {
+  return KINDS[type];
+}
+
+/**
+ * A value as Sigma reads it: `*` and `?` are wildcards in a plain value and `\` escapes them and
+ * itself (specification v2, "Wildcards"; pySigma's SigmaString), so a URL's `?` is escaped to
+ * match only itself.
+ */
+export function sigmaValue(value: string): string {
+  return value.replace(/[\\*?]/g, (c) => `\\${c}`);
+}
+
+/** One rule's YAML document; `id` replaces the id derived from kind, confidence and part (a rule of one value). */
+export function sigmaRule(
+  kind: RuleKind,
+  confidence: Confidence,
+  part: number,
+  indicators: readonly IndicatorSummary[],
+  options: { id?: string } = {},
+): string {
+  const values = indicators.map((indicator) => sigmaValue(indicator.value));
+  // Only addresses have networks (`1.2.3.0/24`): every URL has a `/` and is matched whole.
+  const isNetwork = (value: string): boolean => kind === NETWORK && value.includes('/');
+  const networks = values.filter(isNetwork);
+  const addresses = values.filter((value) => !isNetwork(value));
   const selection: Record<string, Record<string, string[]>> = {};
   if (addresses.length > 0) selection.selection = { [kind.field]: addresses };
   if (networks.length > 0) selection.selection_network = { [`${kind.field}|cidr`]: networks };
@@ -60,7 +82,7 @@ export function sigmaRule(kind: RuleKind, confidence: Confidence, part: number, 
   const lastSeen = indicators.reduce((max, indicator) => (indicator.last_seen > max ? indicator.last_seen : max), indicators[0]!.last_seen);
   const rule = {
     title: `socdefenders: ${kind.title} (${confidence} confidence${part > 1 ? `, part ${part}` : ''})`,
-    id: uuidv5(`sigma:${kind.field}:${confidence}:${part}`, SIGMA_NAMESPACE),
+    id: options.id ?? uuidv5(`sigma:${kind.field}:${confidence}:${part}`, SIGMA_NAMESPACE),
     status: 'experimental',
     description: `${values.length} indicator${values.length === 1 ? '' : 's'} of ${confidence} confidence from socdefenders (${kind.title}).`,
     ...(references.length > 0 ? { references } : {}),

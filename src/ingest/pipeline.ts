@@ -113,6 +113,7 @@ function toNewRecord(record: FeedRecord, articleIdValue: string | null): NewReco
     industries: record.industries,
     referenceUrl: record.referenceUrl ?? null,
     ports: record.ports,
+    entry: record.entry ?? null,
     articleId: articleIdValue,
     suppressedReason: suppressedReason ?? null,
   };

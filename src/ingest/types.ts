@@ -15,6 +15,11 @@ export interface FeedRecord {
   referenceUrl?: string;
   /** Ports the value was reported on (ThreatFox ip:port, Feodo Tracker C2 port). */
   ports?: number[];
+  /**
+   * The feed's own key for what it reported together (a ThreatFox submission's reference): the
+   * lookup's related IOCs of the same entry. None for a row that stands alone.
+   */
+  entry?: string;
   mitreTechniques?: string[];
   industries?: Industry[];
   /** Why the value is on a warning list (benign, reserved): it is never given high confidence. */

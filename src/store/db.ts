@@ -22,8 +22,31 @@ export interface Db extends Queryable {
    * gone) the running one is cancelled in the database. Both end in a DbError queryCanceled.
    */
   bounded<T>(limits: Limits, fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` (an SQL identifier) on a connection of its own, kept open until the
+   * subscription is closed: after a loss it reconnects by itself. A NOTIFY sent in a transaction
+   * arrives when the transaction commits, on every instance listening.
+   */
+  listen(channel: string, handlers: ListenHandlers): Subscription;
+  /** Closes the pool, and every subscription. */
   close(): Promise<void>;
 }
+
+export interface ListenHandlers {
+  /** A notification on the channel, with its payload. */
+  onNotify(payload: string): void;
+  /** Listening has begun: the first time, and again after each loss. */
+  onListening?(): void;
+  /** The connection was lost, or could not be made: notifications sent until the next onListening are missed. */
+  onLost?(error: Error): void;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** What LISTEN takes as a channel: it cannot be a parameter. */
+export const CHANNEL_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export interface Limits {
   budgetMs: number;

@@ -48,9 +48,14 @@ export function filterClause(f: RecordFilters, cursor?: Cursor): { where: string
   return { where: clauses.join(' and '), params };
 }
 
+// A record's article_url is the article's page on this service (spec README, decision 11), written
+// `/item/<id>`: the API puts its links' base before it (api/links.ts). reference_url is the
+// publisher's page, else the record's own upstream page (a feed's entry).
+export const ARTICLE_PAGE_PATH = '/item/';
 const RECORD_COLUMNS = `s.id, s.type, i.value, s.confidence,
   socd_iso(s.first_seen) as first_seen, socd_iso(s.last_seen) as last_seen,
-  s.article_id, a.title as article_title, a.url as article_url, s.reference_url,
+  s.article_id, a.title as article_title, '${ARTICLE_PAGE_PATH}' || s.article_id as article_url,
+  coalesce(a.url, s.reference_url) as reference_url,
   src.name as feed_name, src.category, s.origin, s.context, s.tags, s.mitre_techniques`;
 
 // A search answers its records as JSON text built by the database, in the API's shape (IocRecord,
@@ -64,7 +69,8 @@ const orNull = (expression: string) => `coalesce(to_json(${expression})::text, '
 export const RECORD_JSON = `concat('{"id":"', s.id, '","type":', to_json(s.type), ',"value":', to_json(i.value),
     ',"confidence":"', s.confidence, '","first_seen":"', socd_iso(s.first_seen), '","last_seen":"', socd_iso(s.last_seen),
     '","source":{"article_id":', ${orNull('s.article_id')}, ',"article_title":', ${orNull('a.title')},
-    ',"article_url":', ${orNull('a.url')}, ',"reference_url":', ${orNull('s.reference_url')},
+    ',"article_url":', coalesce('"${ARTICLE_PAGE_PATH}' || s.article_id || '"', 'null'),
+    ',"reference_url":', ${orNull('coalesce(a.url, s.reference_url)')},
     ',"feed_name":', to_json(src.name), ',"category":', to_json(src.category), ',"origin":"', s.origin,
     '"},"context":', ${orNull('s.context')}, ',"tags":', to_json(s.tags), ',"mitre_techniques":', to_json(s.mitre_techniques),
     '}') as json`;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { DbError, withinBudget, type Db, type Queryable } from './db.js';
+import { CHANNEL_PATTERN, DbError, withinBudget, type Db, type Queryable } from './db.js';
 import { CLUSTER_DIR, isAlive } from './embedded/server.js';
 import { EmbeddedStoreError } from './embedded/error.js';
 import { migrate } from './migrate.js';
@@ -89,6 +89,21 @@ export function pgliteDb(pglite: PGlite): Db {
     bounded: (limits, fn) => db.transaction((tx) => fn(withinBudget(tx, limits))),
     // One connection: the session is the database itself.
     session: (fn) => fn(db),
+    // PGlite's own LISTEN, in this thread: its one connection is never lost.
+    listen(channel, handlers) {
+      if (!CHANNEL_PATTERN.test(channel)) throw new Error(`not a channel name: ${channel}`);
+      const unlisten = pglite.listen(channel, (payload) => handlers.onNotify(payload)).then(
+        (stop) => {
+          handlers.onListening?.();
+          return stop;
+        },
+        (error: Error) => {
+          handlers.onLost?.(error);
+          return async () => {};
+        },
+      );
+      return { close: async () => (await unlisten)() };
+    },
     close: () => pglite.close(),
   };
   return db;

@@ -27,8 +27,15 @@ export function readMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
     }));
 }
 
-/** Applies the migrations not yet recorded; returns the names of those it applied. */
-export async function migrate(db: Db, migrations: Migration[] = readMigrations()): Promise<string[]> {
+// A migration that changed what users had (not only the schema) says so in this setting, local
+// to the transaction: `perform set_config('socd.migration_note', '…', true)`.
+const READ_NOTE = `select coalesce(current_setting('socd.migration_note', true), '') as note, set_config('socd.migration_note', '', true)`;
+
+/**
+ * Applies the migrations not yet recorded; returns the names of those it applied. `onNote` hears
+ * what a migration says it changed, prefixed with its name.
+ */
+export async function migrate(db: Db, migrations: Migration[] = readMigrations(), onNote?: (note: string) => void): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.script(`create table if not exists schema_migrations (
@@ -39,15 +46,22 @@ export async function migrate(db: Db, migrations: Migration[] = readMigrations()
     const rows = await tx.query<{ version: number }>('select version from schema_migrations');
     const applied = new Set(rows.map((row) => row.version));
     const names: string[] = [];
+    const notes: string[] = [];
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       await tx.script(migration.sql);
+      const [{ note } = { note: '' }] = await tx.query<{ note: string }>(READ_NOTE);
+      if (note) notes.push(`migration ${migration.name}: ${note}`);
       await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [
         migration.version,
         migration.name,
       ]);
       names.push(migration.name);
     }
+    return { names, notes };
+  }).then(({ names, notes }) => {
+    // Once committed: a migration rolled back changed nothing.
+    for (const note of notes) onNote?.(note);
     return names;
   });
 }

@@ -13,6 +13,8 @@ export interface Store extends Db {
   readonly embedded?: EmbeddedServer;
   /** What this open imported from an earlier version's store (DATA_DIR/pglite), if anything. */
   readonly legacyImport?: LegacyImport;
+  /** What the migrations this open applied say they changed of the users' data (migrate.ts). */
+  readonly migrationNotes?: readonly string[];
 }
 
 /**
@@ -49,6 +51,7 @@ export async function openStore(config: Config, command: string, supervision?: S
     });
   if (embedded && supervision) supervise(embedded);
   let legacyImport: LegacyImport | undefined;
+  const migrationNotes: string[] = [];
   const store: Store = {
     ...db,
     get embedded() {
@@ -57,13 +60,17 @@ export async function openStore(config: Config, command: string, supervision?: S
     get legacyImport() {
       return legacyImport;
     },
+    migrationNotes,
     async close() {
       await db.close();
       await embedded?.release();
     },
   };
   try {
-    await migrate(store);
+    await migrate(store, undefined, (note) => {
+      migrationNotes.push(note);
+      supervision?.log.warn(note);
+    });
     // Before anything reads the store (serve loads the bundled snapshot into an empty one).
     if (embedded) legacyImport = await importLegacyPglite(config.dataDir, store, (message) => supervision?.log.info(message));
   } catch (error) {

@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyStdin } from 'pg-copy-streams';
 import { statementChannel, type StatementEvent } from '../telemetry.js';
-import { DbError, withinBudget, type Db, type Queryable } from './db.js';
+import { CHANNEL_PATTERN, DbError, withinBudget, type Db, type ListenHandlers, type Queryable, type Subscription } from './db.js';
 
 function wrapError(error: unknown): never {
   if (error instanceof pg.DatabaseError) throw new DbError(error.message, error.code, error.detail);
@@ -77,6 +77,69 @@ async function inTransaction<T>(client: pg.PoolClient, begin: string, fn: (tx: Q
   }
 }
 
+const LISTEN_RETRY_MS = { first: 100, max: 5_000 };
+
+/**
+ * LISTEN on a client of its own, outside the pools (a pooled connection is handed to others, and
+ * a statement timeout must not end it); after a loss it connects again, waiting longer each time
+ * up to LISTEN_RETRY_MS.max, until the subscription is closed.
+ */
+function listenOn(options: PostgresOptions, channel: string, handlers: ListenHandlers): Subscription & { closed: Promise<void> } {
+  if (!CHANNEL_PATTERN.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let closing = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = LISTEN_RETRY_MS.first;
+  let settle: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (settle = resolve));
+
+  const connect = async () => {
+    const conn = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: `${options.applicationName ?? 'socdefenders'} (listen)`,
+      // A connection that went quiet without closing (a network gone) is noticed.
+      keepAlive: true,
+    });
+    client = conn;
+    let lost = false;
+    const lose = (error: Error) => {
+      if (lost) return;
+      lost = true;
+      if (client === conn) client = undefined;
+      conn.end().catch(() => {});
+      if (closing) return;
+      handlers.onLost?.(error);
+      retry = setTimeout(() => void connect(), delay);
+      retry.unref();
+      delay = Math.min(delay * 2, LISTEN_RETRY_MS.max);
+    };
+    conn.on('error', lose);
+    conn.on('end', () => lose(new Error('the listening connection was closed')));
+    conn.on('notification', (message) => {
+      if (message.channel === channel) handlers.onNotify(message.payload ?? '');
+    });
+    try {
+      await conn.connect();
+      await conn.query(`listen ${channel}`);
+    } catch (error) {
+      return lose(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (closing || lost) return;
+    delay = LISTEN_RETRY_MS.first;
+    handlers.onListening?.();
+  };
+  void connect();
+  return {
+    closed,
+    async close() {
+      closing = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+      settle();
+    },
+  };
+}
+
 export interface PostgresOptions {
   kind: Db['kind'];
   connectionString: string;
@@ -111,6 +174,7 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     return sessions;
   };
   const { query, script } = queryable(pool);
+  const subscriptions = new Set<Subscription>();
   return {
     kind: options.kind,
     pool,
@@ -149,8 +213,14 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
         client.release();
       }
     },
+    listen(channel, handlers) {
+      const subscription = listenOn(options, channel, handlers);
+      subscriptions.add(subscription);
+      void subscription.closed.then(() => subscriptions.delete(subscription));
+      return subscription;
+    },
     async close() {
-      await Promise.all([pool.end(), sessions?.end()]);
+      await Promise.all([pool.end(), sessions?.end(), ...[...subscriptions].map((s) => s.close())]);
     },
   };
 }

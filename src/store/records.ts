@@ -14,8 +14,9 @@ export interface IocRecord {
   source: {
     article_id: string | null;
     article_title: string | null;
+    /** The article's page on this service (spec README, decision 11): `/item/<id>` as read, the API makes it absolute. */
     article_url: string | null;
-    /** The upstream page for this record (a URLhaus entry, a ThreatFox reference). */
+    /** The publisher's page: the article's URL, else the record's own upstream page (a URLhaus entry, a ThreatFox reference). */
     reference_url: string | null;
     feed_name: string;
     category: Category;

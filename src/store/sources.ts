@@ -224,15 +224,27 @@ const SELECT_SOURCE_STATUS = `select ${SOURCE_COLUMNS.replace(/(\w+)/g, 's.$1')}
       where r.source_id = s.id order by r.started_at desc limit 1) as last_run
   from sources s order by s.category, s.name`;
 
+const SELECT_ONE_SOURCE_STATUS = SELECT_SOURCE_STATUS.replace('from sources s', 'from sources s where lower(s.name) = lower($1)');
+
+type StatusRow = SourceStatus & { last_run: (Omit<NonNullable<SourceStatus['last_run']>, 'started_at' | 'finished_at'> & { started_at: string; finished_at: string }) | null };
+
 export async function listSourceStatus(db: Queryable): Promise<SourceStatus[]> {
-  const rows = await db.query<SourceStatus & { last_run: (Omit<NonNullable<SourceStatus['last_run']>, 'started_at' | 'finished_at'> & { started_at: string; finished_at: string }) | null }>(SELECT_SOURCE_STATUS);
+  return (await db.query<StatusRow>(SELECT_SOURCE_STATUS)).map(withDates);
+}
+
+/** One source with its last run, by name (any case); undefined when no source has that name. */
+export async function findSourceStatus(db: Queryable, name: string): Promise<SourceStatus | undefined> {
+  return (await db.query<StatusRow>(SELECT_ONE_SOURCE_STATUS, [name])).map(withDates)[0];
+}
+
+function withDates(row: StatusRow): SourceStatus {
   // Timestamps inside JSON come back as text.
-  return rows.map((row) => ({
+  return {
     ...row,
     last_run: row.last_run && {
       ...row.last_run,
       started_at: new Date(row.last_run.started_at),
       finished_at: new Date(row.last_run.finished_at),
     },
-  }));
+  };
 }

@@ -18,6 +18,8 @@ export interface NewRecord {
   referenceUrl?: string | null;
   articleId?: string | null;
   ports?: number[];
+  /** The feed's own key for what it reported together (sightings.entry): related IOCs of the same entry. */
+  entry?: string | null;
   /** The value is on a warning list: its indicator is marked and never high confidence. */
   suppressedReason?: string | null;
 }
@@ -72,13 +74,13 @@ const mergeInOrder = (column: string) => `case when excluded.${column} <@ sighti
 // A record seen again keeps its id and extracted_at; what the source says now is merged in.
 const UPSERT_SIGHTINGS = `with written as (
   insert into sightings (id, indicator_id, type, source_id, article_id, origin, confidence,
-    context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen)
+    context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen, entry)
   select i, d, t, $14, a, $15, c,
     x, coalesce(g::text[], '{}'), coalesce(m::text[], '{}'), coalesce(u::text[], '{}'), r, coalesce(p::integer[], '{}'),
-    to_timestamp(f / 1000), to_timestamp(l / 1000)
+    to_timestamp(f / 1000), to_timestamp(l / 1000), e
   from unnest($1::text::uuid[], $2::text::uuid[], $3::text::text[], $4::text::uuid[], $5::text::text[],
     $6::text::text[], $7::text::text[], $8::text::text[], $9::text::text[], $10::text::text[], $11::text::text[],
-    $12::text::float8[], $13::text::float8[]) as j (i, d, t, a, c, x, g, m, u, r, p, f, l)
+    $12::text::float8[], $13::text::float8[], $16::text::text[]) as j (i, d, t, a, c, x, g, m, u, r, p, f, l, e)
   on conflict on constraint sightings_record do update set
     first_seen = least(sightings.first_seen, excluded.first_seen),
     last_seen = greatest(sightings.last_seen, excluded.last_seen),
@@ -89,11 +91,13 @@ const UPSERT_SIGHTINGS = `with written as (
     industries = ${mergeInOrder('industries')},
     ports = case when excluded.ports <@ sightings.ports then sightings.ports
       else array(select distinct unnest(sightings.ports || excluded.ports) order by 1) end,
-    reference_url = coalesce(excluded.reference_url, sightings.reference_url)
+    reference_url = coalesce(excluded.reference_url, sightings.reference_url),
+    entry = coalesce(excluded.entry, sightings.entry)
   where excluded.first_seen < sightings.first_seen or excluded.last_seen > sightings.last_seen
     or excluded.confidence <> sightings.confidence
     or excluded.context <> sightings.context or (excluded.context is not null and sightings.context is null)
     or excluded.reference_url <> sightings.reference_url or (excluded.reference_url is not null and sightings.reference_url is null)
+    or excluded.entry <> sightings.entry or (excluded.entry is not null and sightings.entry is null)
     or not (excluded.tags <@ sightings.tags and excluded.mitre_techniques <@ sightings.mitre_techniques
       and excluded.industries <@ sightings.industries and excluded.ports <@ sightings.ports)
   returning id, indicator_id, xmax = 0 as inserted, confidence, tags, mitre_techniques
@@ -152,7 +156,7 @@ export async function upsertRecords(
   type Sighting = {
     id: string; indicator_id: string; type: IocType; article_id: string | null; confidence: Confidence;
     context: string | null; tags: string[]; mitre_techniques: string[]; industries: string[];
-    reference_url: string | null; ports: number[]; first_seen: Date; last_seen: Date;
+    reference_url: string | null; ports: number[]; first_seen: Date; last_seen: Date; entry: string | null;
   };
   const indicators = new Map<string, Indicator>();
   const sightings = new Map<string, Sighting>();
@@ -182,12 +186,14 @@ export async function upsertRecords(
       same.industries = unique([...same.industries, ...(r.industries ?? [])]);
       same.reference_url ??= r.referenceUrl ?? null;
       same.ports = sortedPorts([...same.ports, ...(r.ports ?? [])]);
+      // The latest entry wins, as in the statement.
+      same.entry = r.entry ?? same.entry;
     } else {
       sightings.set(sightingId, {
         id: sightingId, indicator_id: id, type: r.ioc.type, article_id: articleId, confidence: r.confidence,
         context: r.context ?? null, tags: unique(r.tags), mitre_techniques: unique(r.mitreTechniques),
         industries: unique(r.industries), reference_url: r.referenceUrl ?? null, ports: sortedPorts(r.ports ?? []),
-        first_seen: r.firstSeen, last_seen: r.lastSeen,
+        first_seen: r.firstSeen, last_seen: r.lastSeen, entry: r.entry ?? null,
       });
     }
   }
@@ -221,6 +227,7 @@ export async function upsertRecords(
     plainArray(s.map((r) => String(r.last_seen.getTime()))),
     source.id,
     origin,
+    textArray(s.map((r) => r.entry)),
   ]);
   const [, [counts]] = await Promise.all([writingIndicators, writingSightings]);
   // Every sighting of the batch is new or seen again (an unchanged one is not rewritten).

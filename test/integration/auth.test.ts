@@ -158,7 +158,7 @@ describe.each(BACKENDS)('API key authentication on %s', (backend) => {
     expect(listed.prefix).toBe(key.slice(0, 12));
     expect(JSON.stringify(listed)).not.toContain(key);
     expect(Object.keys(listed).sort()).toEqual(
-      ['created_at', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at', 'scopes', 'tier'].sort(),
+      ['admin', 'created_at', 'expires_at', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at', 'scopes', 'tier', 'usage'].sort(),
     );
   });
 

@@ -42,7 +42,8 @@ describe('socd CLI on an embedded store', () => {
     expect(keys).toHaveLength(1);
     proKey = keys[0]!;
     expect(proKey).toMatch(/^sk_live_[0-9A-Za-z]{40}$/);
-    const header = /^Created key ([0-9a-f-]{36}) "x" \(tier pro; scopes read:iocs, read:stix, read:stats, admin\):$/m.exec(result.stdout);
+    // Admin is not a tier: a pro key gets the tier's scopes, and admin only with --admin.
+    const header = /^Created key ([0-9a-f-]{36}) "x" \(tier pro; scopes read:iocs, read:stix, read:stats\):$/m.exec(result.stdout);
     expect(header).not.toBeNull();
     proId = header![1]!;
     expect(result.stdout).toContain('it is not shown again');
@@ -86,9 +87,12 @@ describe('socd CLI on an embedded store', () => {
     const lines = result.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      new RegExp(`^${proId}  ${proKey.slice(0, 12)}…  x  tier=pro  scopes=read:iocs,read:stix,read:stats,admin  active  last used never$`),
+      new RegExp(
+        `^${proId}  ${proKey.slice(0, 12)}…  x  tier=pro  scopes=read:iocs,read:stix,read:stats  admin=no  active  expires never  ` +
+          'last used never  requests today 0, this month 0$',
+      ),
     );
-    expect(lines[1]).toContain(`${freeKey.slice(0, 12)}…  reader  tier=free  scopes=read:iocs  active`);
+    expect(lines[1]).toContain(`${freeKey.slice(0, 12)}…  reader  tier=free  scopes=read:iocs  admin=no  active  expires never`);
     for (const key of [proKey, freeKey]) {
       expect(result.stdout).not.toContain(key);
       expect(result.stdout).not.toContain(key.slice(12));
@@ -108,6 +112,49 @@ describe('socd CLI on an embedded store', () => {
     ]);
     for (const k of listed) expect(k).not.toHaveProperty('key');
     expect(JSON.stringify(listed)).not.toContain(proKey);
+  });
+
+  it('keys create --admin --expires: an admin key that expires; list shows both', async () => {
+    const before = Date.now();
+    const result = await socd(['keys', 'create', '--tier', 'free', '--name', 'ops', '--admin', '--expires', '30d', '--json']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const created = JSON.parse(result.stdout) as { id: string; scopes: string[]; admin: boolean; expires_at: string };
+    expect(created).toMatchObject({ scopes: ['read:iocs', 'admin'], admin: true });
+    const expires = Date.parse(created.expires_at);
+    expect(expires).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(expires).toBeLessThan(before + 30 * 86_400_000 + 60_000);
+    const dated = await socd(['keys', 'create', '--tier', 'free', '--name', 'dated', '--expires', '2999-01-31']);
+    expect(dated.stdout).toMatch(/^Created key [0-9a-f-]{36} "dated" \(tier free; scopes read:iocs; expires 2999-01-31T00:00:00\.000Z\):$/m);
+    const line = (await socd(['keys', 'list'])).stdout.split('\n').find((l) => l.startsWith(created.id))!;
+    expect(line).toContain(`tier=free  scopes=read:iocs,admin  admin=yes  active  expires ${new Date(expires).toISOString()}  last used never`);
+  });
+
+  it('keys create: refuses an expiry that is past or not a date, and names the problem', async () => {
+    const past = await socd(['keys', 'create', '--tier', 'free', '--expires', '2001-01-01']);
+    expect(past).toMatchObject({ code: 1, stdout: '' });
+    expect(past.stderr).toBe('socd: the expiry 2001-01-01T00:00:00.000Z is not in the future\n');
+    const bad = await socd(['keys', 'create', '--tier', 'free', '--expires', 'tomorrow']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^socd: --expires: "tomorrow" is not a date/);
+    const zoneless = await socd(['keys', 'create', '--tier', 'free', '--expires', '2999-01-01T10:00']);
+    expect(zoneless.stderr).toMatch(/^socd: --expires: "2999-01-01T10:00" is not a date/);
+    const blank = await socd(['keys', 'create', '--tier', 'free', '--name', ' ']);
+    expect(blank.stderr).toBe('socd: a key needs a name that is not blank\n');
+  });
+
+  it('keys revoke: keeps the last admin key that works, unless --force', async () => {
+    const listed = JSON.parse((await socd(['keys', 'list', '--json'])).stdout) as { id: string; admin: boolean; revoked_at: string | null }[];
+    const admins = listed.filter((k) => k.admin && !k.revoked_at);
+    expect(admins).toHaveLength(1);
+    const only = admins[0]!.id;
+    const refused = await socd(['keys', 'revoke', only]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^socd: key ${only} is the last admin key that works: .*--force.\\n$`));
+    // With another admin key, it goes; the other one is then the last.
+    const other = JSON.parse((await socd(['keys', 'create', '--tier', 'pro', '--name', 'ops-2', '--admin', '--json'])).stdout) as { id: string };
+    expect(await socd(['keys', 'revoke', only])).toMatchObject({ code: 0, stdout: `Revoked ${only}.\n` });
+    expect((await socd(['keys', 'revoke', other.id])).code).toBe(1);
+    expect(await socd(['keys', 'revoke', other.id, '--force'])).toMatchObject({ code: 0, stdout: `Revoked ${other.id}.\n` });
   });
 
   it('import FILE: stores the values and reports each rejected line with its reason', async () => {

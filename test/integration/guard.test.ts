@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/api/auth.js';
 import { errorHandler } from '../../src/api/errors.js';
-import { guarded, FAILED_AUTH_BUDGET, type GuardDeps } from '../../src/api/guard.js';
+import { ANY_KEY, guarded, FAILED_AUTH_BUDGET, type GuardDeps } from '../../src/api/guard.js';
 import { createMemoryRateLimiter } from '../../src/api/rate-limit.js';
 import type { Scope } from '../../src/store/keys.js';
 import { createApiKey } from '../../src/store/keys.js';
@@ -39,7 +39,19 @@ describe.each(BACKENDS)('the guard of keyed routes on %s', (backend) => {
 
   it('refuses to start with a route that declares no scope, naming the route', async () => {
     const app = appWith((api) => api.get('/open', async () => ({ secret: true })));
-    await expect(app.ready()).rejects.toThrow(/^GET \/other\/open is a keyed route: it must declare config\.scope, one of read:iocs, read:stix, read:stats, admin \(got undefined\)$/);
+    await expect(app.ready()).rejects.toThrow(
+      /^GET \/other\/open is a keyed route: it must declare config\.scope, one of read:iocs, read:stix, read:stats, admin, or 'any-key' \(got undefined\)$/,
+    );
+  });
+
+  it("serves a route that declares ANY_KEY to any valid key, even one without a scope, and to no key nothing", async () => {
+    const app = appWith((api) => api.get('/whoami', { config: { scope: ANY_KEY } }, async (request) => ({ id: request.apiKey!.id })));
+    await app.ready();
+    expect((await app.inject({ url: '/other/whoami' })).statusCode).toBe(401);
+    const bare = await createApiKey(store.db, { name: 'bare', tier: 'free', scopes: [] });
+    const served = await app.inject({ url: '/other/whoami', headers: { 'x-api-key': bare.key } });
+    expect(served.statusCode).toBe(200);
+    expect(served.json()).toEqual({ id: bare.info.id });
   });
 
   it('refuses to start with a scope outside the closed list', async () => {

@@ -18,8 +18,11 @@ interface ApiRecord {
   value: string;
   first_seen: string;
   last_seen: string;
-  source: { article_id: string | null; article_title: string | null; article_url: string | null; feed_name: string; origin: string };
+  source: { article_id: string | null; article_title: string | null; article_url: string | null; reference_url: string | null; feed_name: string; origin: string };
 }
+
+/** The path of a record's article_url: the article's page on this service (decision 11). */
+const pageOf = (record: ApiRecord) => record.source.article_url && new URL(record.source.article_url).pathname;
 
 describe.each(BACKENDS)('importing articles and dates on %s', (backend) => {
   const { store, t } = appSuite(backend);
@@ -75,12 +78,16 @@ describe.each(BACKENDS)('importing articles and dates on %s', (backend) => {
     expect(await importIocList(store.db, csv)).toMatchObject({ format: 'csv', inserted: 1, unlinked: 0, rejected: [] });
 
     for (const value of ['apt28-c2.example-bad.net', 'apt28-stage2.example-bad.net']) {
-      expect((await record(value)).source).toMatchObject({
+      const found = await record(value);
+      // Its page on the reference service is the one link to the article there is: kept as the
+      // article's URL (reference_url), our own page for it being article_url.
+      expect(found.source).toMatchObject({
         article_id: foreignArticleId('abc123'),
         article_title: 'New APT Campaign Targeting Financial Sector',
-        article_url: 'https://socdefenders.ai/item/abc123',
+        reference_url: 'https://socdefenders.ai/item/abc123',
         origin: 'article',
       });
+      expect(pageOf(found)).toBe(`/item/${foreignArticleId('abc123')}`);
     }
     expect(await related('apt28-c2.example-bad.net')).toEqual(['apt28-stage2.example-bad.net']);
   });
@@ -99,19 +106,24 @@ describe.each(BACKENDS)('importing articles and dates on %s', (backend) => {
     expect(await related('45.153.34.201')).toEqual(['loader-one.example-bad.org']);
     const values = ['loader-one.example-bad.org', '45.153.34.201'];
     for (const value of values) {
-      expect((await record(value)).source).toMatchObject({ article_id: article, article_title: null, article_url: null, origin: 'article' });
+      const found = await record(value);
+      expect(found.source).toMatchObject({ article_id: article, article_title: null, reference_url: null, origin: 'article' });
+      expect(pageOf(found)).toBe(`/item/${article}`);
     }
 
-    // Its title and URL arrive with a JSON export of one of its records.
+    // Its title and URL arrive with a JSON export of one of its records (article_url our page for
+    // it, reference_url the publisher's: decision 11).
     const one = await record(values[0]!);
-    const described = { ...one, source: { ...one.source, article_title: 'Loader campaign', article_url: 'https://vendor.example/blog/loader' } };
+    const described = { ...one, source: { ...one.source, article_title: 'Loader campaign', reference_url: 'https://vendor.example/blog/loader' } };
     expect(await importIocList(store.db, JSON.stringify([described]))).toMatchObject({ inserted: 0, updated: 1, unlinked: 0, rejected: [] });
     // Neither a later description nor the CSV again (no title, no URL) changes a described article.
-    const other = { ...described, source: { ...described.source, article_title: 'Another title', article_url: 'https://vendor.example/other' } };
+    const other = { ...described, source: { ...described.source, article_title: 'Another title', reference_url: 'https://vendor.example/other' } };
     await importIocList(store.db, JSON.stringify([other]));
     await importIocList(store.db, csv);
     for (const value of values) {
-      expect((await record(value)).source).toMatchObject({ article_id: article, article_title: 'Loader campaign', article_url: 'https://vendor.example/blog/loader' });
+      const found = await record(value);
+      expect(found.source).toMatchObject({ article_id: article, article_title: 'Loader campaign', reference_url: 'https://vendor.example/blog/loader' });
+      expect(pageOf(found)).toBe(`/item/${article}`);
     }
   });
 
@@ -144,7 +156,8 @@ describe.each(BACKENDS)('importing articles and dates on %s', (backend) => {
       const { matches } = await search(value);
       // The CSV's record and the feed's are one record: the same value, source and article.
       expect(matches, value).toHaveLength(1);
-      expect(matches[0]!.source).toMatchObject({ article_id: articleId(url), article_title: 'AA26-001A: Relays', article_url: url });
+      expect(matches[0]!.source).toMatchObject({ article_id: articleId(url), article_title: 'AA26-001A: Relays', reference_url: url });
+      expect(pageOf(matches[0]!)).toBe(`/item/${articleId(url)}`);
     }
     expect(await related('gru-relay.example-bad.com')).toEqual(['91.215.85.14']);
   });

@@ -151,11 +151,12 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
       const twice = body.data.filter((record) => record.value === '213.32.252.221');
       expect(twice.map((record) => record.source.feed_name).sort()).toEqual([CISA_SOURCE, OPS_SOURCE]);
       const fromArticle = twice.find((record) => record.source.origin === 'article')!;
+      // article_url is the article's page here, under the links' base (decision 11); reference_url the publisher's.
       expect(fromArticle.source).toEqual({
         article_id: seeded.article.id,
         article_title: ADVISORY.title,
-        article_url: ADVISORY.advisory_url,
-        reference_url: null,
+        article_url: `${new URL(body.links.self).origin}/item/${seeded.article.id}`,
+        reference_url: ADVISORY.advisory_url,
         feed_name: CISA_SOURCE,
         category: 'government',
         origin: 'article',
@@ -461,9 +462,14 @@ describe.each(BACKENDS)('GET /api/v1/iocs on %s', (backend) => {
         const fromCsv = await reimport(csv, 'csv', 0);
         expect(fromCsv.rows).toEqual(originalRows);
         expect(fromCsv.records.filter((r) => r.source.article_id !== null)).toHaveLength(articleRecords);
-        for (const r of fromCsv.records) expect(r.source).toMatchObject({ article_title: null, article_url: null });
+        for (const r of fromCsv.records) {
+          // The article's page here is known by its id; its title and the publisher's URL are not.
+          expect(r.source).toMatchObject({ article_title: null, reference_url: null });
+          expect(r.source.article_url && new URL(r.source.article_url).pathname).toBe(r.source.article_id && `/item/${r.source.article_id}`);
+        }
 
-        // The JSON export carries each article (id, title, URL) and each record's origin: all of it comes back.
+        // The JSON export carries each article (id, title, and its URL as reference_url beside the
+        // service's article_url: decision 11) and each record's origin: all of it comes back.
         await fresh.db.query('truncate sightings, indicators, articles, sources restart identity cascade');
         const fromJson = await reimport(json, 'json', 0);
         expect(fromJson.records).toEqual(originalRecords);

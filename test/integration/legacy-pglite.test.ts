@@ -11,7 +11,7 @@ import { syncSourceCatalogue } from '../../src/ingest/setup.js';
 import type { Db } from '../../src/store/db.js';
 import { EmbeddedStoreError } from '../../src/store/embedded/error.js';
 import { useEmbeddedServer } from '../../src/store/embedded/server.js';
-import { createApiKey, findApiKey, hashApiKey, revokeApiKey } from '../../src/store/keys.js';
+import { createApiKey, findApiKey, generateApiKey, hashApiKey, recordKeyUsage, revokeApiKey } from '../../src/store/keys.js';
 import { LEGACY_DIR, openPglite, pgliteDb } from '../../src/store/legacy-pglite.js';
 import { migrate, readMigrations, type Migration } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/open.js';
@@ -20,7 +20,7 @@ import { refreshStats } from '../../src/store/stats.js';
 import { readFixture, startTestApp, tempDir, testConfig, type TestApp } from '../helpers.js';
 
 /** The tables of the data model (ARCHITECTURE.md), schema_migrations aside. */
-const TABLES = ['api_keys', 'article_references', 'articles', 'indicators', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers'];
+const TABLES = ['api_key_usage', 'api_keys', 'article_references', 'articles', 'indicators', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers'];
 /** Catalogue source → a real capture of its feed. */
 const FEEDS: [string, string][] = [
   ['ThreatFox', 'feeds/threatfox-export-json-recent-2026-07-24-first1000.json'],
@@ -105,6 +105,7 @@ describe('the store of an earlier version (DATA_DIR/pglite)', () => {
       const analyst = await createApiKey(db, { name: 'analyst', tier: 'pro' });
       const former = await createApiKey(db, { name: 'former', tier: 'free' });
       await revokeApiKey(db, former.info.id);
+      await recordKeyUsage(db, [{ keyId: analyst.info.id, day: '2026-01-02', requests: 5 }]);
       await refreshStats(db);
       const [sources] = await db.query<{ max: number }>('select max(id) as max from sources');
       return { analyst: analyst.key, former: former.key, lastSourceId: sources!.max, contents: await contents(db) };
@@ -155,7 +156,20 @@ describe('the store of an earlier version (DATA_DIR/pglite)', () => {
   it('brings an older store up to date for the copy, and leaves its folder as the old version wrote it', async () => {
     const { dataDir } = workDir();
     const first = readMigrations().slice(0, 1);
-    const key = await makeLegacyStore(dataDir, async (db) => (await createApiKey(db, { name: 'from 0001', tier: 'free' })).key, first);
+    // Written as 0001's code wrote keys: today's writes columns that 0001 did not have.
+    const key = await makeLegacyStore(
+      dataDir,
+      async (db) => {
+        const made = generateApiKey();
+        await db.query(`insert into api_keys (name, prefix, key_hash, tier, scopes) values ($1, $2, $3, 'free', '{read:iocs}')`, [
+          'from 0001',
+          made.slice(0, 12),
+          hashApiKey(made),
+        ]);
+        return made;
+      },
+      first,
+    );
 
     const store = await open(dataDir);
     expect(store.legacyImport?.tables).toMatchObject({ api_keys: 1, tiers: 2, indicators: 0, source_runs: 0 });

@@ -2,6 +2,9 @@
 // server accepts; and it is a valid OpenAPI 3.0 document.
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LookupQuery } from '../../src/api/routes/lookup.js';
+import { ArticlesQuery } from '../../src/api/routes/articles.js';
+import { RunQuery } from '../../src/api/routes/sources.js';
 import { AuthQuery, ErrorResponse, ListQuery, SearchQuery, StixQuery } from '../../src/api/schemas.js';
 import { appSuite } from '../helpers.js';
 
@@ -30,6 +33,7 @@ type ObjectSchema = { properties: Record<string, Record<string, unknown>>; requi
 const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/iocs': ListQuery as unknown as ObjectSchema,
   '/api/v1/iocs/search': SearchQuery as unknown as ObjectSchema,
+  '/api/v1/lookup': LookupQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stix': StixQuery as unknown as ObjectSchema,
   '/api/v1/rules/sigma': StixQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stats': AuthQuery as unknown as ObjectSchema,
@@ -37,14 +41,34 @@ const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/misp/feed/manifest.json': AuthQuery as unknown as ObjectSchema,
   '/api/v1/misp/feed/hashes.csv': AuthQuery as unknown as ObjectSchema,
   '/api/v1/misp/feed/{file}': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/articles': ArticlesQuery as unknown as ObjectSchema,
+  '/api/v1/articles/{id}': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/keys': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/keys/{id}': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/me': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/sources/{name}/enable': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/sources/{name}/disable': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/sources/{name}/run': RunQuery as unknown as ObjectSchema,
   '/healthz': undefined,
   '/readyz': undefined,
   '/metrics': undefined,
 };
 
+/** The routes with other methods than GET alone. */
+const METHODS: Record<string, string[]> = {
+  '/api/v1/keys': ['post', 'get'],
+  '/api/v1/keys/{id}': ['delete'],
+  '/api/v1/sources/{name}/enable': ['post'],
+  '/api/v1/sources/{name}/disable': ['post'],
+  '/api/v1/sources/{name}/run': ['post'],
+};
+
 describe('GET /api/openapi.json', () => {
   const { t } = appSuite('embedded');
   let doc: Document;
+  /** Each documented operation of ROUTES, with its path and query schema. */
+  const operations = () =>
+    Object.entries(ROUTES).flatMap(([path, schema]) => Object.values(doc.paths[path]!).map((op) => [path, schema, op] as const));
   beforeAll(async () => {
     const res = await t.app.inject({ url: '/api/openapi.json' });
     expect(res.statusCode).toBe(200);
@@ -70,21 +94,21 @@ describe('GET /api/openapi.json', () => {
     await expect(SwaggerParser.validate(mistyped as never)).rejects.toThrow();
     // What that schema does not check: every security requirement names a declared scheme.
     for (const [path, item] of Object.entries(doc.paths)) {
-      for (const requirement of item.get!.security ?? []) {
+      for (const requirement of Object.values(item).flatMap((op) => op.security ?? [])) {
         for (const name of Object.keys(requirement)) expect(doc.components.securitySchemes, path).toHaveProperty(name);
       }
     }
   });
 
-  it('describes every route, each with GET only, and nothing else', () => {
+  it('describes every route, each with its methods (GET alone unless METHODS says), and nothing else', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(ROUTES).sort());
-    for (const [path, item] of Object.entries(doc.paths)) expect(Object.keys(item), path).toEqual(['get']);
+    for (const [path, item] of Object.entries(doc.paths)) expect(Object.keys(item), path).toEqual(METHODS[path] ?? ['get']);
   });
 
   it('gives each route the query parameters of the schema that validates it', () => {
-    for (const [path, schema] of Object.entries(ROUTES)) {
+    for (const [path, schema, op] of operations()) {
       // (Path parameters are the path's own: `{file}`.)
-      const parameters = (doc.paths[path]!.get!.parameters ?? []).filter((p) => p.in !== 'path');
+      const parameters = (op.parameters ?? []).filter((p) => p.in !== 'path');
       if (!schema) {
         expect(parameters, path).toEqual([]);
         continue;
@@ -134,8 +158,7 @@ describe('GET /api/openapi.json', () => {
       BearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       ApiKeyAuth: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
     });
-    for (const path of Object.keys(ROUTES)) {
-      const security = doc.paths[path]!.get!.security;
+    for (const [path, , { security }] of operations()) {
       if (path.startsWith('/api/v1/')) expect(security, path).toEqual([{ BearerAuth: [] }, { ApiKeyAuth: [] }]);
       else expect(security ?? [], path).toEqual([]);
     }
@@ -143,10 +166,9 @@ describe('GET /api/openapi.json', () => {
 
   it('documents the error envelope for 400, 401, 403, 429 and 500 on every /api/v1 route', () => {
     const envelope = ErrorResponse as unknown as { required: string[]; properties: { error: ObjectSchema } };
-    for (const path of Object.keys(ROUTES).filter((p) => p.startsWith('/api/v1/'))) {
-      const op = doc.paths[path]!.get!;
+    for (const [path, , op] of operations().filter(([p]) => p.startsWith('/api/v1/'))) {
       expect(op.operationId, path).toEqual(expect.any(String));
-      expect(op.responses['200'], path).toBeDefined();
+      expect(op.responses['200'] ?? op.responses['201'], path).toBeDefined();
       for (const status of ['400', '401', '403', '429', '500']) {
         const response = op.responses[status];
         expect(response?.description, `${path} ${status}`).toEqual(expect.any(String));
@@ -159,6 +181,23 @@ describe('GET /api/openapi.json', () => {
     // The health checks: 400 for a query value they refuse (a NUL), and readiness its 503.
     expect(Object.keys(doc.paths['/healthz']!.get!.responses).sort()).toEqual(['200', '400']);
     expect(Object.keys(doc.paths['/readyz']!.get!.responses).sort()).toEqual(['200', '400', '503']);
+  });
+
+  it('documents the API key routes: the body of POST, the id of DELETE, their refusals, the tag', () => {
+    const post = doc.paths['/api/v1/keys']!.post! as Operation & { requestBody: { content: Record<string, { schema: ObjectSchema }> }; tags: string[] };
+    const body = post.requestBody.content['application/json']!.schema;
+    expect(Object.keys(body.properties).sort()).toEqual(['admin', 'expires_at', 'expires_in_days', 'name', 'scopes', 'tier']);
+    expect(body.required).toEqual(['name']);
+    expect(body.properties.name).toMatchObject({ minLength: 1, maxLength: 100 });
+    expect(body.properties.expires_at).toMatchObject({ format: 'date-time' });
+    expect(Object.keys(post.responses)).toContain('201');
+    expect(post.tags).toEqual(['API Keys']);
+    const del = doc.paths['/api/v1/keys/{id}']!.delete!;
+    expect(del.parameters!.find((p) => p.in === 'path')).toMatchObject({ name: 'id', required: true, schema: { format: 'uuid' } });
+    expect(Object.keys(del.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    expect((doc as unknown as { tags: { name: string }[] }).tags.map((tag) => tag.name)).toContain('API Keys');
+    // The usage counts say how late they may be.
+    expect(JSON.stringify(doc.paths['/api/v1/me']!.get!.responses['200'])).toContain('up to a minute late');
   });
 
   it('describes the response the server sends', async () => {

@@ -13,6 +13,8 @@ interface Example {
   line: string;
   url: URL;
   header: string;
+  method: 'GET' | 'POST';
+  body?: string;
 }
 
 /** Every `curl` line of the README's shell blocks: its URL and the header that carries $KEY. */
@@ -26,7 +28,8 @@ function readmeExamples(): Example[] {
       const url = /'(http:\/\/127\.0\.0\.1:8080[^']*)'/.exec(line)?.[1];
       const header = /-H "([^:]+): (?:Bearer )?\$KEY"/.exec(line)?.[1];
       if (!url || !header) throw new Error(`a README example this test cannot read: ${line}`);
-      return { line, url: new URL(url), header: header.toLowerCase() };
+      const method = /-X (POST) /.exec(line)?.[1] === 'POST' ? 'POST' : 'GET';
+      return { line, url: new URL(url), header: header.toLowerCase(), method, body: /-d '([^']*)'/.exec(line)?.[1] };
     });
 }
 
@@ -42,7 +45,8 @@ describe('the README examples', () => {
   const examples = readmeExamples();
   beforeAll(async () => {
     await t.stats.reload();
-    key = await t.key('pro');
+    // As data/admin-key: every pro scope, and admin.
+    key = await t.key('pro', ['read:iocs', 'read:stix', 'read:stats', 'admin']);
   });
 
   it('are there to run', () => {
@@ -51,8 +55,9 @@ describe('the README examples', () => {
 
   it.each(examples.map((e) => [e.line, e] as const))('%s', async (_line, example) => {
     const headers = { [example.header]: example.header === 'authorization' ? `Bearer ${key}` : key };
-    const res = await t.app.inject({ url: example.url.pathname + example.url.search, headers });
-    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    if (example.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await t.app.inject({ method: example.method, url: example.url.pathname + example.url.search, headers, payload: example.body });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(example.method === 'POST' ? 201 : 200);
     if (String(res.headers['content-type']).startsWith('text/plain')) {
       const lines = res.body.trim().split('\n');
       expect(lines.length).toBeGreaterThan(0);

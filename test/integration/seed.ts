@@ -274,6 +274,7 @@ export function instrument(db: Db) {
         }),
       );
     },
+    listen: (channel, handlers) => db.listen(channel, handlers),
     close: () => db.close(),
   };
   return { db: wrapped, state };
@@ -381,7 +382,9 @@ export function expectRecordAsModelled(record: ApiRecord, model: ModelRecord, se
     origin: record.source.origin,
     article_id: record.source.article_id,
     article_title: record.source.article_title,
-    article_url: record.source.article_url,
+    // The article's page here (decision 11), under the links' base; the publisher's URL beside it.
+    article_page: record.source.article_url && new URL(record.source.article_url).pathname,
+    reference_url: record.source.reference_url,
   }).toEqual({
     id: model.id,
     type: model.type,
@@ -394,7 +397,8 @@ export function expectRecordAsModelled(record: ApiRecord, model: ModelRecord, se
     origin: model.origin,
     article_id: model.articleId,
     article_title: model.articleId ? seeded.article.title : null,
-    article_url: model.articleId ? seeded.article.url : null,
+    article_page: model.articleId ? `/item/${model.articleId}` : null,
+    reference_url: model.articleId ? seeded.article.url : null,
   });
   if (withContext) expect(record.context).toBe(model.context);
   expect(record.first_seen).toMatch(SECONDS);

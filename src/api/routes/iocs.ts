@@ -17,7 +17,7 @@ import { clientGone } from '../client-gone.js';
 import { answeredNotModified } from '../conditional.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { InvalidParameterError } from '../errors.js';
-import { linkBase } from '../links.js';
+import { linkBase, withArticleBase } from '../links.js';
 import { sendExport, type ReadOptions } from '../export.js';
 import { resolveQuery, type ResolvedQuery } from '../filters.js';
 import { assertFormatAllowed } from '../guard.js';
@@ -154,9 +154,10 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
           ...(q.notices.length > 0 && { notices: q.notices }),
         };
       };
-      const listLinks = (end: PageEnd) => pageLinks(request, linkBase(request, publicUrl, trustProxy), q, end);
+      const base = linkBase(request, publicUrl, trustProxy);
+      const listLinks = (end: PageEnd) => pageLinks(request, base, q, end);
       const context = { listMeta, listLinks };
-      const options: ReadOptions = { includeContext: request.query.include_context ?? true };
+      const options: ReadOptions = { includeContext: request.query.include_context ?? true, articleBase: base };
       if (exporter.reads === 'events') {
         // MISP's body has no room for links: the next page is in a Link header, known before the body.
         const events = (options.events = await pageEvents(db, q.filters, q.page));
@@ -234,7 +235,8 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         `"search_time_ms":${Math.round(performance.now() - started)},"fuzzy_stage":"${fuzzyStage}"` +
         (notices.length > 0 ? `,"notices":${json(notices)}` : '') +
         '}}';
-      return sendJsonText(reply, `{"meta":${meta},"data":${data}}`);
+      // The records' article_url, `/item/<id>` as the database wrote it, made absolute once for the body.
+      return sendJsonText(reply, withArticleBase(`{"meta":${meta},"data":${data}}`, linkBase(request, publicUrl, trustProxy)));
     },
   );
 

@@ -86,10 +86,38 @@ function timeOf(raw: unknown, field: string): Date | undefined {
  * Our export names an article by its UUID; another service by an id of its own (`abc123`), which
  * becomes a stable UUID of ours (foreignArticleId): the row and its relation are kept either way.
  */
-function articleOf(id: unknown, title: unknown, url: unknown): ListedArticle | undefined {
-  const foreign = textOf(id);
-  if (foreign === undefined) return undefined;
-  return { id: isUuid(foreign) ? foreign.toLowerCase() : foreignArticleId(foreign), title: textOf(title), url: textOf(url) };
+function articleOf(id: string | undefined, title: string | undefined, url: string | undefined): ListedArticle | undefined {
+  if (id === undefined) return undefined;
+  return { id: isUuid(id) ? id.toLowerCase() : foreignArticleId(id), title, url };
+}
+
+/** Whether `url` is a service's page for the article `id` (`…/item/<id>`, spec README decision 11), not the publisher's. */
+function isArticlePage(url: string, id: string | undefined): boolean {
+  if (id === undefined) return false;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return false;
+  }
+  return path.toLowerCase().endsWith(`/item/${encodeURIComponent(id)}`.toLowerCase());
+}
+
+/**
+ * A record's article and its own upstream page. Our exports since decision 11 give the article's
+ * page on the service as article_url and the publisher's URL as reference_url (the record's own
+ * page when the article has no URL, and so no title); older exports, the publisher's URL as
+ * article_url. Another service's page for an article with no reference_url (the reference
+ * pages' `…/item/abc123`) is the one link there is to it: it is kept as the article's URL.
+ */
+function articleAndReference(source: Record<string, unknown>, record: Record<string, unknown>) {
+  const id = textOf(record.source_article ?? source.article_id);
+  const title = textOf(source.article_title);
+  const articleUrl = textOf(source.article_url);
+  const referenceUrl = textOf(source.reference_url);
+  if (articleUrl === undefined || !isArticlePage(articleUrl, id)) return { article: articleOf(id, title, articleUrl), referenceUrl };
+  if (title === undefined) return { article: articleOf(id, undefined, undefined), referenceUrl };
+  return { article: articleOf(id, title, referenceUrl ?? articleUrl), referenceUrl: undefined };
 }
 
 function listOf(raw: unknown): string[] {
@@ -113,6 +141,7 @@ function iocOf(value: unknown, type: unknown): NormalizedIoc {
 /** One record of an export (CSV row as an object, or a JSON record) to a row. */
 function rowOf(record: Record<string, unknown>): ListRow {
   const source = (record.source ?? {}) as Record<string, unknown>;
+  const { article, referenceUrl } = articleAndReference(source, record);
   const row: ListRow = {
     ioc: iocOf(record.value, record.type),
     confidence: oneOf('confidence', CONFIDENCES, record.confidence),
@@ -122,9 +151,9 @@ function rowOf(record: Record<string, unknown>): ListRow {
     mitreTechniques: listOf(record.mitre_techniques),
     sourceName: (record.source_feed ?? source.feed_name) ? String(record.source_feed ?? source.feed_name) : undefined,
     category: oneOf('category', CATEGORIES, record.category ?? source.category),
-    article: articleOf(record.source_article ?? source.article_id, source.article_title, source.article_url),
+    article,
     origin: oneOf('origin', ORIGINS, source.origin),
-    referenceUrl: textOf(source.reference_url),
+    referenceUrl,
   };
   if (typeof record.context === 'string' && record.context) row.context = record.context;
   if (row.firstSeen && row.lastSeen && row.lastSeen < row.firstSeen) throw new RowError('last_seen is before first_seen');

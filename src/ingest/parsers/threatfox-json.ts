@@ -75,8 +75,11 @@ function splitHostPort(value: string): { host: string; port: string | undefined 
   return { host: value.slice(0, colon), port: value.slice(colon + 1) };
 }
 
-/** One IOC, from either shape; `id` is the ThreatFox IOC id when known. */
-function readIoc(entry: Record<string, unknown>, id: string | undefined): FeedRecord {
+/**
+ * One IOC, from either shape; `id` is the ThreatFox IOC id when known, `groupKey` the export's key
+ * when its array holds several IOCs.
+ */
+function readIoc(entry: Record<string, unknown>, id: string | undefined, groupKey: string | undefined): FeedRecord {
   const rawType = textOf(entry.ioc_type);
   if (rawType === undefined) throw new RowError('ioc_type is missing');
   const type = IOC_TYPES[rawType.toLowerCase()];
@@ -110,6 +113,12 @@ function readIoc(entry: Record<string, unknown>, id: string | undefined): FeedRe
   const referenceUrl =
     reference !== undefined && HTTP_URL.test(reference) ? reference : id !== undefined ? `https://threatfox.abuse.ch/ioc/${id}/` : undefined;
   const familyTag = malware !== undefined && malware.toLowerCase() !== UNKNOWN_MALWARE ? malware : undefined;
+  // The entry: IOCs submitted together cite one reference (a MalwareBazaar sample's page, a
+  // sandbox lookup, a post) while each gets an id of its own, so the reference groups them (a C2
+  // address with its sample's hash); else an export key that holds several IOCs. An IOC with
+  // neither stands alone: no entry, so that a later record without one keeps the reference
+  // another record of the same value gave (one record per value and source).
+  const group = reference !== undefined && HTTP_URL.test(reference) ? reference : groupKey;
   return {
     ioc,
     confidence: confidenceOfLevel(entry.confidence_level),
@@ -119,6 +128,7 @@ function readIoc(entry: Record<string, unknown>, id: string | undefined): FeedRe
     context,
     ...(referenceUrl !== undefined ? { referenceUrl } : {}),
     ...(ports !== undefined ? { ports } : {}),
+    ...(group !== undefined ? { entry: group } : {}),
   };
 }
 
@@ -127,10 +137,10 @@ function valueOf(entry: unknown): string {
   return textOf(entry.ioc_value ?? entry.ioc) ?? '';
 }
 
-function readEntry(feed: ParsedFeed, at: string | number, entry: unknown, id: string | undefined): void {
+function readEntry(feed: ParsedFeed, at: string | number, entry: unknown, id: string | undefined, groupKey?: string): void {
   collectRow(feed, at, valueOf(entry), () => {
     if (!isObject(entry)) throw new RowError(`entry is ${shapeOf(entry)}, not an object`);
-    return readIoc(entry, id);
+    return readIoc(entry, id, groupKey);
   });
 }
 
@@ -164,7 +174,7 @@ function readExport(feed: ParsedFeed, document: Record<string, unknown>): void {
       feed.rejected.push({ at: key, value: '[]', reason: 'empty array: no IOC under this id' });
       continue;
     }
-    value.forEach((entry, index) => readEntry(feed, value.length === 1 ? key : `${key}[${index}]`, entry, key));
+    value.forEach((entry, index) => readEntry(feed, value.length === 1 ? key : `${key}[${index}]`, entry, key, value.length > 1 ? key : undefined));
   }
 }
 

@@ -7,6 +7,7 @@ import type { Tier } from '../../../src/store/keys.js';
 
 const PRO: Tier = {
   name: 'pro',
+  rank: 1,
   requests_per_minute: 1000,
   requests_per_day: 1_000_000,
   lookback_days: 365,

@@ -62,6 +62,8 @@ describe('Sigma rules', () => {
     ]);
     expect(rules[0]!.detection).toEqual({ selection: { dst_ip: ['203.0.113.9'] }, selection_network: { 'dst_ip|cidr': ['91.149.0.0/16'] }, condition: '1 of selection*' });
     expect(rules[2]!.detection).toEqual({ selection: { query: ["it's-evil.com"] }, condition: 'selection' });
+    // A URL is matched whole (never as a CIDR network), its `?` escaped: a Sigma wildcard otherwise.
+    expect(rules[3]!.detection).toEqual({ selection: { 'c-uri': ['http://198.51.100.7/gate.php\\?id=42&x=1'] }, condition: 'selection' });
     expect(rules[0]!.tags).toEqual(['attack.t1071.001', 'tlp.clear']);
     expect(rules[0]!.references).toEqual(['https://threatfox.abuse.ch/ioc/1570153/']);
   });

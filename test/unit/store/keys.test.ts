@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey, KEY_PATTERN, KEY_PREFIX } from '../../../src/store/keys.js';
+import { generateApiKey, hashApiKey, isKeyId, KEY_PATTERN, KEY_PREFIX } from '../../../src/store/keys.js';
 
 describe('generateApiKey', () => {
   it('makes sk_live_ and 40 base62 characters', () => {
@@ -37,5 +37,15 @@ describe('hashApiKey', () => {
     const key = generateApiKey();
     expect(hashApiKey(key).toString('hex')).toBe(crypto.createHash('sha256').update(key).digest('hex'));
     expect(hashApiKey(key)).toHaveLength(32);
+  });
+});
+
+describe('isKeyId', () => {
+  it('takes a UUID as PostgreSQL writes it, and nothing else', () => {
+    expect(isKeyId(crypto.randomUUID())).toBe(true);
+    expect(isKeyId(crypto.randomUUID().toUpperCase())).toBe(true);
+    for (const bad of ['', 'not-an-id', '-'.repeat(36), `urn:uuid:${crypto.randomUUID()}`, `${crypto.randomUUID()}0`, crypto.randomUUID().replace(/-/g, '')]) {
+      expect(isKeyId(bad), bad).toBe(false);
+    }
   });
 });

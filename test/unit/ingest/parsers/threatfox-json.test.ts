@@ -52,6 +52,24 @@ describe('parseThreatfoxJson on the export/json/recent export', () => {
     });
   });
 
+  it('groups the IOCs of one submission into one entry: the reference they share', () => {
+    // A MalwareBazaar sample's page cited by its C2 address and its panel's domain (ids 1856198, 1856197).
+    const reference = 'https://bazaar.abuse.ch/sample/96986991e6afc47c446c9f789014d6931ddc84d1f52257e77d8da915f985ed39/';
+    const grouped = feed.records.filter((record) => record.entry === reference).map((record) => record.ioc.value).sort();
+    expect(grouped).toEqual(['198.46.243.188', 'panel.munchyyyyyscpann.live']);
+    // A sandbox lookup of one host: the URL it served and the payload's hash.
+    const lookup = feed.records.filter((record) => record.entry === 'https://honeylabs.net/lookup/8.213.214.55');
+    expect(lookup.map((record) => record.ioc.type).sort()).toEqual(['sha256', 'url']);
+    // Without a reference, an IOC alone under its id is no entry (it would group nothing).
+    expect(feed.records.filter((record) => record.entry === undefined)).toHaveLength(761);
+  });
+
+  it('groups the IOCs an export key holds together', () => {
+    // Two IOCs of the file under one key, as the export's shape allows (the second without its reference).
+    const grouped = parseThreatfoxJson(JSON.stringify({ '1856228': [entry('1856229'), { ...entry('1856233'), reference: null }] }));
+    expect(grouped.records.map((record) => record.entry)).toEqual(['https://infosec.exchange/@monitorsg/116970148617035866', '1856228']);
+  });
+
   it('maps a URL (the first key of the file), a hash and a last_seen_utc', () => {
     const byValue = new Map(feed.records.map((record) => [record.ioc.value, record]));
     expect(byValue.get('https://sup.merahsm188.top/')).toMatchObject({
