@@ -14,6 +14,8 @@
 // upserts beside COPY, on both backends) and article extraction (bench/extract.ts). --only runs
 // some of the sections. `start` runs the build in dist/ (npm run bench builds it first).
 import { parseArgs } from 'node:util';
+import { parseIoc } from '../src/ioc/index.js';
+import { fuzzyPiece } from '../src/store/search.js';
 import { parseBackends, type BackendName } from './backends.js';
 import { generateCorpus, type Corpus } from './corpus.js';
 import { benchAdversarial } from './adversarial.js';
@@ -83,11 +85,16 @@ function queries(corpus: Corpus) {
     const { type, normalized } = corpus.indicators[i]!;
     if (type !== 'domain' && type !== 'url') continue;
     const fragment = normalized.replace(/^https?:\/\//, '').slice(1, 13);
-    if (fragment.length >= 3 && !known.has(fragment)) fragments.push(fragment);
+    // Only pieces the search runs its fuzzy stage for (spec README, decision 10: not a whole address, nor one without three letters or digits in a row).
+    if (!known.has(fragment) && fuzzyPiece(fragment) !== undefined && !isWholeAddress(fragment)) fragments.push(fragment);
   }
   return { exact, fragments };
 }
 
+function isWholeAddress(value: string): boolean {
+  const parsed = parseIoc(value);
+  return parsed.ok && (parsed.ioc.type === 'ipv4' || parsed.ioc.type === 'ipv6');
+}
 const MISSING = { p50: NaN, p99: NaN, n: 0 };
 const latency = (results: Results, name: string) => (results[name] as Latency | undefined) ?? MISSING;
 const ms = (results: Results, name: string) => (results[name] as number | undefined) ?? NaN;

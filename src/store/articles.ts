@@ -202,14 +202,13 @@ function articleFilterClause(f: ArticleFilters, after?: ArticleKeyset): { where:
   return { where: clauses.join(' and '), params };
 }
 
-// The page is chosen off the index first; only its rows are joined, counted and formatted.
-// ioc_count reads the article's entries of sightings_related (0003_ingest_indexes.sql).
+// The page is chosen off the index first; only its rows are joined and formatted. ioc_count is
+// kept by the writes (0012_articles.sql).
 const selectArticlePage = (where: string, n: number) => `select p.id, p.title, p.url, src.name as source_name, src.category,
-    socd_iso(p.published_at) as published_at, socd_iso(p.fetched_at) as fetched_at, p.summary,
-    (select count(*)::int from sightings s where s.article_id = p.id) as ioc_count,
+    socd_iso(p.published_at) as published_at, socd_iso(p.fetched_at) as fetched_at, p.summary, p.ioc_count,
     ${keysetAt('p.fetched_at')} as cursor_fetched_at, ${keysetAt('p.listed_at')} as cursor_listed_at
   from (
-    select a.id, a.title, a.url, a.source_id, a.published_at, a.fetched_at, a.summary, ${publishedAt('a')} as listed_at
+    select a.id, a.title, a.url, a.source_id, a.published_at, a.fetched_at, a.summary, a.ioc_count, ${publishedAt('a')} as listed_at
     from articles a where ${where}
     order by a.fetched_at desc, ${publishedAt('a')} desc, a.id desc limit $${n + 1}::bigint
   ) p join sources src on src.id = p.source_id

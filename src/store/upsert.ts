@@ -100,7 +100,13 @@ const UPSERT_SIGHTINGS = `with written as (
     or excluded.entry <> sightings.entry or (excluded.entry is not null and sightings.entry is null)
     or not (excluded.tags <@ sightings.tags and excluded.mitre_techniques <@ sightings.mitre_techniques
       and excluded.industries <@ sightings.industries and excluded.ports <@ sightings.ports)
-  returning id, indicator_id, xmax = 0 as inserted, confidence, tags, mitre_techniques
+  returning id, indicator_id, article_id, xmax = 0 as inserted, confidence, tags, mitre_techniques
+),
+-- The articles' record counts (0012_articles.sql) take the records this write adds.
+counted as (
+  update articles a set ioc_count = a.ioc_count + n.added
+  from (select article_id, count(*)::int as added from written where inserted and article_id is not null group by 1) n
+  where a.id = n.article_id
 ),
 marked as (
   insert into stix_pending (indicator_id)

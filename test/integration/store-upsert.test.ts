@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIoc } from '../../src/ioc/index.js';
 import type { IocType } from '../../src/ioc/types.js';
 import { searcher } from '../../src/store/search.js';
+import { upsertArticle } from '../../src/store/articles.js';
 import { upsertRecords, type NewRecord } from '../../src/store/upsert.js';
 import { ensureImportSource, type SourceRef } from '../../src/store/sources.js';
 import { BACKENDS, openTestStore, type TestStore } from '../helpers.js';
@@ -43,6 +44,27 @@ describe.each(BACKENDS)('upsertRecords and the hash index on %s', (backend) => {
         [value, source.id],
       )
     )[0];
+
+  it("counts an article's records as they are written: a record seen again is not counted twice", async () => {
+    const articleId = await upsertArticle(store.db, { id: '6f0b1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d', sourceId: source.id, title: 'A report', url: 'https://news.example.org/report' });
+    const count = async () => {
+      const [row] = await store.db.query<{ kept: number; counted: number }>(
+        `select a.ioc_count as kept, (select count(*)::int from sightings s where s.article_id = a.id) as counted from articles a where a.id = $1`,
+        [articleId],
+      );
+      return row!;
+    };
+    const write = (records: NewRecord[]) => store.db.transaction((tx) => upsertRecords(tx, source, 'article', records));
+    await write([record('203.0.113.61', 'ipv4', { articleId }), record('counted.example-c2.net', 'domain', { articleId })]);
+    expect(await count()).toEqual({ kept: 2, counted: 2 });
+    // Seen again (a later last_seen: an update, no insert), beside one new record and a feed record.
+    await write([
+      record('203.0.113.61', 'ipv4', { articleId, lastSeen: LATER }),
+      record('203.0.113.62', 'ipv4', { articleId }),
+      record('203.0.113.63', 'ipv4'),
+    ]);
+    expect(await count()).toEqual({ kept: 3, counted: 3 });
+  });
 
   it('stores what it is given, whatever the characters, times to the millisecond', async () => {
     const context = 'He said "stop" \\ then {left}, NULL; next line:\nend';
