@@ -205,13 +205,14 @@ function articleFilterClause(f: ArticleFilters, after?: ArticleKeyset): { where:
 // The page is chosen off the index first; only its rows are joined and formatted. ioc_count is
 // kept by the writes (0012_articles.sql).
 const selectArticlePage = (where: string, n: number) => `select p.id, p.title, p.url, src.name as source_name, src.category,
-    socd_iso(p.published_at) as published_at, socd_iso(p.fetched_at) as fetched_at, p.summary, p.ioc_count,
+    socd_iso(p.published_at) as published_at, socd_iso(p.fetched_at) as fetched_at, p.summary, coalesce(c.ioc_count, 0) as ioc_count,
     ${keysetAt('p.fetched_at')} as cursor_fetched_at, ${keysetAt('p.listed_at')} as cursor_listed_at
   from (
-    select a.id, a.title, a.url, a.source_id, a.published_at, a.fetched_at, a.summary, a.ioc_count, ${publishedAt('a')} as listed_at
+    select a.id, a.title, a.url, a.source_id, a.published_at, a.fetched_at, a.summary, ${publishedAt('a')} as listed_at
     from articles a where ${where}
     order by a.fetched_at desc, ${publishedAt('a')} desc, a.id desc limit $${n + 1}::bigint
   ) p join sources src on src.id = p.source_id
+  left join article_ioc_counts c on c.article_id = p.id
   order by p.fetched_at desc, p.listed_at desc, p.id desc`;
 
 /** One page of the described articles, newest first (see orderKey), starting after `after`. */

@@ -104,9 +104,9 @@ const UPSERT_SIGHTINGS = `with written as (
 ),
 -- The articles' record counts (0012_articles.sql) take the records this write adds.
 counted as (
-  update articles a set ioc_count = a.ioc_count + n.added
-  from (select article_id, count(*)::int as added from written where inserted and article_id is not null group by 1) n
-  where a.id = n.article_id
+  insert into article_ioc_counts (article_id, ioc_count)
+  select article_id, count(*)::int from written where inserted and article_id is not null group by 1
+  on conflict (article_id) do update set ioc_count = article_ioc_counts.ioc_count + excluded.ioc_count
 ),
 marked as (
   insert into stix_pending (indicator_id)

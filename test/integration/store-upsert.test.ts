@@ -49,7 +49,8 @@ describe.each(BACKENDS)('upsertRecords and the hash index on %s', (backend) => {
     const articleId = await upsertArticle(store.db, { id: '6f0b1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d', sourceId: source.id, title: 'A report', url: 'https://news.example.org/report' });
     const count = async () => {
       const [row] = await store.db.query<{ kept: number; counted: number }>(
-        `select a.ioc_count as kept, (select count(*)::int from sightings s where s.article_id = a.id) as counted from articles a where a.id = $1`,
+        `select c.ioc_count as kept, (select count(*)::int from sightings s where s.article_id = a.id) as counted
+         from articles a join article_ioc_counts c on c.article_id = a.id where a.id = $1`,
         [articleId],
       );
       return row!;
