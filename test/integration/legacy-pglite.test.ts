@@ -20,7 +20,7 @@ import { refreshStats } from '../../src/store/stats.js';
 import { readFixture, startTestApp, tempDir, testConfig, type TestApp } from '../helpers.js';
 
 /** The tables of the data model (ARCHITECTURE.md), schema_migrations aside. */
-const TABLES = ['api_key_usage', 'api_keys', 'article_references', 'articles', 'indicators', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers'];
+const TABLES = ['api_key_usage', 'api_keys', 'article_ioc_counts', 'article_references', 'articles', 'indicators', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers'];
 /** Catalogue source → a real capture of its feed. */
 const FEEDS: [string, string][] = [
   ['ThreatFox', 'feeds/threatfox-export-json-recent-2026-07-24-first1000.json'],
