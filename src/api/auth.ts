@@ -43,8 +43,8 @@ export interface Authenticator {
   authenticate(request: FastifyRequest, beforeLookup?: (request: FastifyRequest) => void): AuthenticatedKey | Promise<AuthenticatedKey>;
   /** Drops a key from this instance's cache (the others hear of a revocation from the store). */
   forget(keyId: string): void;
-  /** Requests with this key that this instance counted and has not written yet. */
-  unflushedUsage(keyId: string): KeyUsage;
+  /** A key's usage as the store has it (`stored`), with the requests this instance counted and has not written yet. */
+  usage(keyId: string, stored: KeyUsage): KeyUsage;
   /** Resolves once the first attempt to listen for revocations has ended, listening or not. */
   ready(): Promise<void>;
   /** Whether revocations are heard now (and keys therefore cached). */
@@ -159,12 +159,12 @@ export function createAuthenticator(db: Db, cacheTtlMs = KEY_CACHE_TTL_MS, log?:
       return load(hash).then((key) => accept(key, hash, Date.now()));
     },
     forget: (keyId) => invalidate(keyId),
-    unflushedUsage(keyId) {
+    usage(keyId, stored) {
       const now = Date.now();
       const day = utcDay(now);
       const month = day.slice(0, 7);
-      let todayCount = 0;
-      let monthCount = 0;
+      let todayCount = stored.today;
+      let monthCount = stored.month;
       for (const [d, byKey] of pending) {
         const n = byKey.get(keyId) ?? 0;
         if (d === day) todayCount += n;

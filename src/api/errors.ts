@@ -98,22 +98,35 @@ const CODE_BY_STATUS: Record<number, string> = {
 
 type AjvError = { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> };
 
-/** Turns a schema validation failure into an invalid_parameter error naming the parameter. */
+type Context = 'querystring' | 'body' | 'params';
+
+/**
+ * Turns a schema validation failure into an invalid_parameter error naming the parameter: a
+ * query parameter, a path parameter, or a body's field (its first level: `scopes/1` is `scopes`).
+ */
 export function fromValidation(error: FastifyError, request: FastifyRequest): AppError {
   const first = (error.validation as AjvError[] | undefined)?.[0];
   if (!first) return new InvalidParameterError('unknown', error.message);
-  const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+  const context = ((error as { validationContext?: Context }).validationContext ?? 'querystring') as Context;
+  const noun = context === 'body' ? 'field' : 'parameter';
+  const schema = request.routeOptions.schema?.[context] as { properties?: Record<string, unknown> } | undefined;
   const known = Object.keys(schema?.properties ?? {});
   if (first.keyword === 'additionalProperties') {
     const name = String(first.params.additionalProperty);
-    return new InvalidParameterError(name, `Unknown parameter '${name}'. Known parameters: ${known.join(', ')}.`, {
+    return new InvalidParameterError(name, `Unknown ${noun} '${name}'. Known ${noun}s: ${known.join(', ')}.`, {
       allowed_parameters: known,
     });
   }
   const parameter =
-    first.keyword === 'required' ? String(first.params.missingProperty) : first.instancePath.replace(/^\//, '') || 'query';
+    first.keyword === 'required'
+      ? String(first.params.missingProperty)
+      : first.instancePath.split('/')[1] || (context === 'querystring' ? 'query' : context === 'params' ? known[0] ?? 'path' : 'body');
+  if (first.keyword === 'required') {
+    return new InvalidParameterError(parameter, `Missing required ${noun} '${parameter}'.`);
+  }
+  const input = context === 'body' ? request.body : context === 'params' ? request.params : request.query;
   // A credential is never echoed back.
-  const value = parameter === 'api_key' ? '[redacted]' : (request.query as Record<string, unknown> | undefined)?.[parameter];
+  const value = parameter === 'api_key' ? '[redacted]' : (input as Record<string, unknown> | undefined)?.[parameter];
   if (first.keyword === 'enum') {
     const allowed = first.params.allowedValues as unknown[];
     const details: Record<string, unknown> = { value, allowed };
@@ -123,9 +136,6 @@ export function fromValidation(error: FastifyError, request: FastifyRequest): Ap
       `Invalid value for '${parameter}': '${String(value)}'. Allowed: ${allowed.join(', ')}.`,
       details,
     );
-  }
-  if (first.keyword === 'required') {
-    return new InvalidParameterError(parameter, `Missing required parameter '${parameter}'.`);
   }
   return new InvalidParameterError(parameter, `Invalid value for '${parameter}': ${first.message ?? 'not allowed'}.`, {
     value,

@@ -6,6 +6,7 @@
 // article's CVEs and techniques (sightings_article_terms).
 import type { Category, Confidence, IocType, Origin } from '../ioc/types.js';
 import type { Queryable } from './db.js';
+import { bestRelatedRecords } from './search.js';
 
 /** Records of a value read at most (newest first): a value reported by more is still answered. */
 export const MAX_LOOKUP_SIGHTINGS = 100;
@@ -54,27 +55,14 @@ const LOOKUP_RECORDS = `with matched as materialized (
   order by seen.last_seen desc, seen.id`;
 
 // What relates to the value, within the lookback ($5), never the value's own indicators ($4):
-// - article: the best IOCs of its articles ($1), as the search's related IOCs (SEARCH_RELATED
-//   in search.ts: each article's best records straight off sightings_related, whose rank
-//   expression this is, word for word; then each indicator's best; then the best overall);
+// - article: the best IOCs of its articles ($1), as the search's related IOCs (search.ts
+//   bestRelatedRecords: each article's best records straight off sightings_related, then each
+//   indicator's best, then the best overall);
 // - entry: the IOCs of its feed entries ($2 sources, $3 entries), on sightings_entry;
 // - term: the CVEs and ATT&CK techniques its articles name (sightings_article_terms).
-const RANK = `case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end`;
 const relatedColumns = `s.indicator_id, s.source_id, s.article_id, s.entry, s.confidence, s.first_seen, s.last_seen, s.extracted_at, s.id`;
-const bestPerIndicator = (groups: string, where: string) => `select * from (
-      select distinct on (best.indicator_id) best.*
-      from ${groups}
-      cross join lateral (
-        select ${relatedColumns}, ${RANK} as rank
-        from sightings s
-        where ${where} and s.indicator_id <> all($4::uuid[]) and s.extracted_at >= $5::timestamptz
-        order by rank, s.extracted_at desc, s.id
-        limit ${MAX_LOOKUP_RELATED}
-      ) best
-      order by best.indicator_id, best.rank, best.extracted_at desc, best.id
-    ) per_indicator
-    order by rank, extracted_at desc, id
-    limit ${MAX_LOOKUP_RELATED}`;
+const bestPerIndicator = (groups: string, where: string) =>
+  bestRelatedRecords(groups, `${where} and s.indicator_id <> all($4::uuid[]) and s.extracted_at >= $5::timestamptz`, relatedColumns, MAX_LOOKUP_RELATED);
 const LOOKUP_RELATED = `with
   by_article as (${bestPerIndicator('unnest($1::uuid[]) g(article_id)', 's.article_id = g.article_id')}),
   by_entry as (${bestPerIndicator('unnest($2::int[], $3::text[]) g(source_id, entry)', 's.source_id = g.source_id and s.entry = g.entry')}),

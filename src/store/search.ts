@@ -25,6 +25,29 @@ const SEARCH_EXACT = `select q.n::int as n, m.json, m.indicator_id, m.article_id
   ) m
   order by q.n, m.last_seen desc, m.id`;
 
+/** The rank of a related record: the index sightings_related's expression (0005_related_index.sql), word for word. */
+export const RELATED_RANK = `case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end`;
+
+/**
+ * The `limit` best records of distinct indicators among the records of `groups` (articles, feed
+ * entries) that `where` keeps: each group's best straight off its index, in the rank's order;
+ * then each indicator's best; then the best of those. `columns` are the sightings' (`s.`) read.
+ */
+export const bestRelatedRecords = (groups: string, where: string, columns: string, limit: number) => `select * from (
+      select distinct on (best.indicator_id) best.*
+      from ${groups}
+      cross join lateral (
+        select ${columns}, ${RELATED_RANK} as rank
+        from sightings s
+        where ${where}
+        order by rank, s.extracted_at desc, s.id
+        limit ${limit}
+      ) best
+      order by best.indicator_id, best.rank, best.extracted_at desc, best.id
+    ) per_indicator
+    order by rank, extracted_at desc, id
+    limit ${limit}`;
+
 // For each search ($1 and $2, several at once, with the search's place in them): up to 10 other
 // IOCs from its articles (a comma-separated list), not its indicators (the same). Each
 // indicator's best record (highest confidence, then newest), the best first. An article lists an
@@ -41,22 +64,12 @@ const SEARCH_RELATED = `select q.n::int as n, r.json
   cross join lateral (select string_to_array(q.indicators, ',')::uuid[] as ids offset 0) matched
   cross join lateral (
     select ${RECORD_JSON}, s.rank, s.extracted_at, s.id
-    from (
-      select * from (
-        select distinct on (best.indicator_id) best.*
-        from unnest(string_to_array(q.articles, ',')::uuid[]) article(id)
-        cross join lateral (
-          select s.*, case s.confidence when 'high' then 0 when 'medium' then 1 else 2 end as rank
-          from sightings s
-          where s.article_id = article.id and s.indicator_id <> all(matched.ids)
-          order by rank, s.extracted_at desc, s.id
-          limit ${MAX_RELATED}
-        ) best
-        order by best.indicator_id, best.rank, best.extracted_at desc, best.id
-      ) per_indicator
-      order by rank, extracted_at desc, id
-      limit ${MAX_RELATED}
-    ) s
+    from (${bestRelatedRecords(
+      `unnest(string_to_array(q.articles, ',')::uuid[]) article(id)`,
+      's.article_id = article.id and s.indicator_id <> all(matched.ids)',
+      's.*',
+      MAX_RELATED,
+    )}) s
     join indicators i on i.id = s.indicator_id
     join sources src on src.id = s.source_id
     left join articles a on a.id = s.article_id

@@ -1,7 +1,7 @@
 // POST, GET /api/v1/keys and DELETE /api/v1/keys/{id}: API keys managed over HTTP by a key with
 // the admin scope. The rules of a new key are the store's (store/keys.ts), the same as
 // `socd keys create`; this plugin maps their refusals to the error envelope.
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Db } from '../../store/db.js';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../../store/keys.js';
 import type { Authenticator } from '../auth.js';
 import type { AppError } from '../errors.js';
-import { ConflictError, fromValidation, InsufficientScopeError, InvalidParameterError, NotFoundError } from '../errors.js';
+import { ConflictError, InsufficientScopeError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { AuthQuery, AUTHENTICATED_ERRORS, ErrorResponse, Nullable, Timestamp } from '../schemas.js';
 
 
@@ -83,53 +83,14 @@ function fromKeyError(error: KeyError, rename: Record<string, string> = {}): App
   return new InvalidParameterError(parameter, message, error.details);
 }
 
-type AjvError = { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> };
-
-/**
- * A body or path validation failure as an invalid_parameter naming the field (the query's are
- * fromValidation's): `scopes/1` is the parameter `scopes`.
- */
-function fromInputValidation(error: FastifyError & { validationContext?: string }, request: FastifyRequest): AppError {
-  if (error.validationContext === 'querystring') return fromValidation(error, request);
-  const first = (error.validation as AjvError[] | undefined)?.[0];
-  if (!first) return new InvalidParameterError('body', error.message);
-  if (first.keyword === 'additionalProperties') {
-    const name = String(first.params.additionalProperty);
-    const known = Object.keys(CreateKeyBody.properties);
-    return new InvalidParameterError(name, `Unknown field '${name}'. Known fields: ${known.join(', ')}.`, { allowed_parameters: known });
-  }
-  if (first.keyword === 'required') {
-    const name = String(first.params.missingProperty);
-    return new InvalidParameterError(name, `Missing required field '${name}'.`);
-  }
-  const parameter = first.instancePath.split('/')[1] || (error.validationContext === 'params' ? 'id' : 'body');
-  if (first.keyword === 'enum') {
-    const allowed = first.params.allowedValues as unknown[];
-    return new InvalidParameterError(parameter, `Invalid value in '${parameter}'. Allowed: ${allowed.join(', ')}.`, { allowed });
-  }
-  return new InvalidParameterError(parameter, `Invalid value for '${parameter}': ${first.message ?? 'not allowed'}.`, {
-    rule: { [first.keyword]: first.params },
-  });
-}
-
 export const keysRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator }> = async (app, { db, authenticator }) => {
-  // Validation failures reach the handlers (attachValidation), which name the field at fault.
-  app.addHook('preHandler', (request, _reply, done) => {
-    const error = request.validationError as (FastifyError & { validationContext?: string }) | undefined;
-    done(error ? fromInputValidation(error, request) : undefined);
-  });
-
   /** What the store says, with the requests this instance counted and has not written yet. */
-  const withUnflushed = (key: ApiKeyInfo): ApiKeyInfo => {
-    const unflushed = authenticator.unflushedUsage(key.id);
-    return { ...key, usage: { today: key.usage.today + unflushed.today, month: key.usage.month + unflushed.month } };
-  };
+  const withUnflushed = (key: ApiKeyInfo): ApiKeyInfo => ({ ...key, usage: authenticator.usage(key.id, key.usage) });
 
   app.post<{ Body: CreateKeyBody }>(
     '/keys',
     {
       config: { scope: ADMIN_SCOPE },
-      attachValidation: true,
       schema: {
         tags: ['API Keys'],
         summary: 'Create an API key',
@@ -179,7 +140,6 @@ export const keysRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticat
     '/keys',
     {
       config: { scope: ADMIN_SCOPE },
-      attachValidation: true,
       schema: {
         tags: ['API Keys'],
         summary: 'List the API keys',
@@ -207,7 +167,6 @@ export const keysRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticat
     '/keys/:id',
     {
       config: { scope: ADMIN_SCOPE },
-      attachValidation: true,
       schema: {
         tags: ['API Keys'],
         summary: 'Revoke an API key',

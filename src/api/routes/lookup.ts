@@ -14,6 +14,7 @@ import { CATEGORIES, CONFIDENCES, IOC_TYPES, ORIGINS, type Confidence } from '..
 import { warningFor } from '../../ioc/warninglist.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../store/db.js';
+import { maxConfidence } from '../../store/upsert.js';
 import { MAX_LOOKUP_RELATED, MAX_LOOKUP_SIGHTINGS, MAX_OMITTED_COUNT, lookupRecords, lookupRelated, type LookupRecord, type RelatedIoc } from '../../store/lookup.js';
 import { InvalidParameterError } from '../errors.js';
 import { articlePageUrl, linkBase } from '../links.js';
@@ -24,7 +25,6 @@ import { FEED_META } from './iocs.js';
 /** The longest value looked up (URLs are capped at the same length when stored). */
 export const MAX_LOOKUP_VALUE = 2048;
 export const WARNING_LIST_NAME = 'SOC Defenders warning list';
-const CONFIDENCE_RANK: Readonly<Record<Confidence, number>> = { high: 3, medium: 2, low: 1 };
 
 // --- schemas (the OpenAPI document is generated from them) -----------------------------------
 
@@ -250,7 +250,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (fast
       const cves = unique([...(ioc.type === 'cve' ? [ioc.value] : []), ...related.articleTerms.filter((t) => t.type === 'cve').map((t) => t.value)]);
       const warning = warningFor(ioc.type, ioc.normalized) ?? found.suppressedReason ?? undefined;
       const confidence = records.reduce<Confidence | null>(
-        (best, r) => (best === null || CONFIDENCE_RANK[r.confidence] > CONFIDENCE_RANK[best] ? r.confidence : best),
+        (best, r) => (best === null ? r.confidence : maxConfidence(best, r.confidence)),
         null,
       );
       const risk = scoreRisk({

@@ -71,7 +71,6 @@ export const meRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator
       const key = request.apiKey!;
       const decision = request.rateLimit!;
       const stored = await getApiKey(db, key.id);
-      const unflushed = authenticator.unflushedUsage(key.id);
       const { tier } = key;
       return {
         data: {
@@ -86,10 +85,7 @@ export const meRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator
           scopes: key.scopes,
           admin: key.scopes.includes(ADMIN_SCOPE),
           formats: allowedListFormats(key),
-          usage: {
-            today: (stored?.usage.today ?? 0) + unflushed.today,
-            month: (stored?.usage.month ?? 0) + unflushed.month,
-          },
+          usage: authenticator.usage(key.id, stored?.usage ?? { today: 0, month: 0 }),
           rate_limit: {
             limit: decision.limit,
             remaining: decision.remaining,
