@@ -77,6 +77,24 @@ async function inTransaction<T>(client: pg.PoolClient, begin: string, fn: (tx: Q
   }
 }
 
+// A connection checked out of a pool has no listener for its errors (the pool listens to its idle
+// ones only): one the server ends while it is held between statements (a source's lock held
+// across a feed's fetch, when the embedded server dies) would end the process with an unhandled
+// 'error'. While held, the error is left to fail the next statement (the pool then discards the
+// connection, which is no longer queryable, rather than hand it out again).
+const ignoreHeldError = () => {};
+
+async function held<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  client.on('error', ignoreHeldError);
+  try {
+    return await fn(client);
+  } finally {
+    client.off('error', ignoreHeldError);
+    client.release();
+  }
+}
+
 const LISTEN_RETRY_MS = { first: 100, max: 5_000 };
 
 /**
@@ -180,16 +198,11 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     pool,
     query,
     script,
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        return await inTransaction(client, 'begin', (tx) => fn({ ...tx, copyFrom: (sql, data) => copyFrom(client, sql, data) }));
-      } finally {
-        client.release();
-      }
-    },
+    transaction: (fn) =>
+      held(pool, (client) => inTransaction(client, 'begin', (tx) => fn({ ...tx, copyFrom: (sql, data) => copyFrom(client, sql, data) }))),
     async bounded(limits, fn) {
       const client = await pool.connect();
+      client.on('error', ignoreHeldError);
       // Cancelled from another connection, as PostgreSQL cancels; the connection is then closed
       // rather than returned to the pool, where a late cancel could reach another statement.
       let cancelling: Promise<unknown> | undefined;
@@ -202,17 +215,11 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
       } finally {
         limits.signal?.removeEventListener('abort', cancel);
         await cancelling;
+        client.off('error', ignoreHeldError);
         client.release(cancelling !== undefined);
       }
     },
-    async session(fn) {
-      const client = await sessionPool().connect();
-      try {
-        return await fn(queryable(client));
-      } finally {
-        client.release();
-      }
-    },
+    session: (fn) => held(sessionPool(), (client) => fn(queryable(client))),
     listen(channel, handlers) {
       const subscription = listenOn(options, channel, handlers);
       subscriptions.add(subscription);
