@@ -7,12 +7,13 @@ import swagger from '@fastify/swagger';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './auth.js';
+import { dashboardRoutes } from './dashboard.js';
 import { AppError, clientErrorResponse, createErrorHandler, notFoundHandler } from './errors.js';
 import { guarded } from './guard.js';
 import { createMetrics, metricsRoutes } from './metrics.js';
 import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
-import { articlePageRoutes, articleRoutes } from './routes/articles.js';
+import { articleRoutes } from './routes/articles.js';
 import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
 import { lookupRoutes } from './routes/lookup.js';
@@ -212,8 +213,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(healthRoutes, { db, isClosing: deps.isClosing ?? (() => false) });
-  // An article's page (a record's source.article_url): no key, it only redirects for now.
-  await app.register(articlePageRoutes, { config });
+  // The dashboard's pages and /docs: no key (they ask for one in the browser).
+  await app.register(dashboardRoutes, { config });
   if (metrics) await app.register(metricsRoutes, { metrics, allow: config.metricsAllow });
 
   await app.register(

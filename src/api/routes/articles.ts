@@ -35,7 +35,7 @@ export const MAX_ARTICLES_LIMIT = 100;
 /** An article's IOCs of one type that /articles/{id} lists at most (`ioc_counts` has them all). */
 export const IOCS_PER_TYPE = 500;
 
-const ArticleId = Type.Object({ id: Type.String({ format: 'uuid', description: "The article's id (`source.article_id` of its IOC records)." }) });
+export const ArticleId = Type.Object({ id: Type.String({ format: 'uuid', description: "The article's id (`source.article_id` of its IOC records)." }) });
 
 export const ArticlesQuery = Type.Object(
   {
@@ -366,18 +366,5 @@ export const articleRoutes: FastifyPluginAsync<ArticleRoutesOptions> = async (fa
         },
       };
     },
-  );
-};
-
-/**
- * GET /item/{id}: the article's page, where a record's `source.article_url` leads (no key: it
- * is a page). For now a 303 to the article in the API (which asks for a key); the dashboard
- * will make it the article's page for browsers. Not in the OpenAPI document: a page, not an
- * API operation (source.article_url's description names it).
- */
-export const articlePageRoutes: FastifyPluginAsync<Pick<ArticleRoutesOptions, 'config'>> = async (fastify, { config }) => {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/item/:id', { schema: { hide: true, params: ArticleId } }, async (request, reply) =>
-    reply.redirect(`${linkBase(request, config.publicUrl, config.trustProxy)}/api/v1/articles/${request.params.id.toLowerCase()}`, 303),
   );
 };
