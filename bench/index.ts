@@ -1,4 +1,4 @@
-// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,formats,adversarial,start,ingest,extract]
+// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,formats,adversarial,start,ingest,extract,dashboard]
 // Loads a seeded corpus of IOC records, then prints each figure of the API beside a floor
 // measured in the same run, and their ratio (these machines are noisy: only ratios compare).
 // The API figures are taken by a client process of its own (bench/client.ts), each in turns
@@ -11,7 +11,8 @@
 // the exact search, and a walk of the articles' pages beside the bare route, taken in turns); then a table compares the backends:
 // each figure's embedded/external ratio, the median of the runs' ratios and each run's.
 // Then hostile searches on the embedded store (bench/adversarial.ts), start-up and memory on the embedded store (bench/start.ts), ingestion (bench/ingest.ts:
-// upserts beside COPY, on both backends) and article extraction (bench/extract.ts). --only runs
+// upserts beside COPY, on both backends), article extraction (bench/extract.ts) and the
+// dashboard's first page in Chromium (bench/dashboard.ts). --only runs
 // some of the sections. `start` runs the build in dist/ (npm run bench builds it first).
 import { parseArgs } from 'node:util';
 import { parseIoc } from '../src/ioc/index.js';
@@ -19,6 +20,7 @@ import { fuzzyPiece } from '../src/store/search.js';
 import { parseBackends, type BackendName } from './backends.js';
 import { generateCorpus, type Corpus } from './corpus.js';
 import { benchAdversarial } from './adversarial.js';
+import { benchDashboard } from './dashboard.js';
 import { benchExtraction } from './extract.js';
 import { benchFormats, walk } from './formats.js';
 import { benchIngest } from './ingest.js';
@@ -33,10 +35,10 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1000000' },
     backend: { type: 'string', default: 'both' },
     runs: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'api,list,formats,adversarial,start,ingest,extract' },
+    only: { type: 'string', default: 'api,list,formats,adversarial,start,ingest,extract,dashboard' },
   },
 });
-const ALL_SECTIONS = ['api', 'list', 'formats', 'adversarial', 'start', 'ingest', 'extract'];
+const ALL_SECTIONS = ['api', 'list', 'formats', 'adversarial', 'start', 'ingest', 'extract', 'dashboard'];
 const SECTIONS = new Set(args.only.split(','));
 for (const section of SECTIONS) if (!ALL_SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${ALL_SECTIONS.join(', ')})`);
 const BACKENDS = parseBackends(args.backend);
@@ -265,3 +267,4 @@ if (corpus && SECTIONS.has('adversarial')) await benchAdversarial(corpus);
 if (SECTIONS.has('start')) await benchStart();
 if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend });
 if (SECTIONS.has('extract')) await benchExtraction();
+if (SECTIONS.has('dashboard')) await benchDashboard();

@@ -56,7 +56,7 @@ interface Started {
 }
 
 /** Spawns the service and times it until /readyz answers 200. */
-async function startUntilReady(dataDir: string): Promise<Started> {
+export async function startUntilReady(dataDir: string): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = { DATA_DIR: dataDir, INGEST: 'false', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
@@ -74,7 +74,7 @@ async function startUntilReady(dataDir: string): Promise<Started> {
 }
 
 /** SIGTERM, and the exit awaited (SIGKILL past the deadline, and an error). */
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

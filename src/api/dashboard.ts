@@ -15,7 +15,10 @@ import { AppError } from './errors.js';
 import { linkBase } from './links.js';
 import { ArticleId } from './routes/articles.js';
 
-export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+export const WEB_DIST = path.join(WEB, 'dist');
+// Swagger UI's stylesheet and script additions (colour contrast, labels), served under /docs.
+const DOCS_THEME = path.join(WEB, 'docs');
 
 /** The dashboard's client-side routes: each answers index.html. */
 export const PAGES = ['/', '/search', '/iocs', '/articles', '/feeds', '/keys'];
@@ -33,10 +36,7 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-// Swagger UI sets style attributes from its scripts (its own markup); scripts stay 'self' alone.
-const DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
-
-const HASHED = /-[A-Z0-9]{8}\.(js|css)$/;
+const HASHED = /-[A-Z0-9]{8}\.(js|css)(\.gz|\.br)?$/;
 
 export const dashboardRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -44,7 +44,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ config: Config }> = async (fa
   const index = fs.existsSync(indexFile) ? fs.readFileSync(indexFile) : undefined;
 
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('Content-Security-Policy', request.url.startsWith('/docs') ? DOCS_CSP : CSP);
+    reply.header('Content-Security-Policy', CSP);
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
     done();
@@ -79,8 +79,14 @@ export const dashboardRoutes: FastifyPluginAsync<{ config: Config }> = async (fa
 
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    theme: { title: 'SOC Defenders API reference' },
+    theme: {
+      title: 'SOC Defenders API reference',
+      css: [{ filename: 'theme.css', content: fs.readFileSync(path.join(DOCS_THEME, 'theme.css'), 'utf8') }],
+      js: [{ filename: 'theme.js', content: fs.readFileSync(path.join(DOCS_THEME, 'theme.js'), 'utf8') }],
+    },
     uiConfig: {
+      // Without the top bar: its "explore" box would load documents from elsewhere.
+      layout: 'BaseLayout',
       deepLinking: true,
       tryItOutEnabled: true,
       displayRequestDuration: true,

@@ -14,7 +14,6 @@ import { addSource, findSource } from '../../src/store/sources.js';
 import { refreshStats } from '../../src/store/stats.js';
 import { FakeUpstream } from '../integration/ingest-upstream.js';
 import { LogCapture, REPO_ROOT, tempDir, testConfig } from '../helpers.js';
-import { buildWeb } from '../../scripts/build-web.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
@@ -89,8 +88,6 @@ const THREATFOX_PROBE = {
 export function dashboard(env: Record<string, string> = {}): Dashboard {
   const bed = {} as Dashboard & { upstream: FakeUpstream; dataDir: string };
   beforeAll(async () => {
-    // The suite tests the dashboard as it is in web/, not an older build.
-    await buildWeb();
     bed.dataDir = tempDir('socd-browser-');
     bed.logs = new LogCapture();
     const config = testConfig({ DATA_DIR: bed.dataDir, INGEST: 'false', LOG_LEVEL: 'info', ...env });
@@ -165,12 +162,16 @@ export async function signIn(page: Page, url: string, key: string): Promise<void
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
-/** The serious and critical accessibility violations axe-core finds on the page as it is. */
-export async function axeViolations(page: Page): Promise<string[]> {
+/**
+ * The serious and critical accessibility violations axe-core finds on the page as it is (but for
+ * the rules named in `skip`, each with its reason at the call).
+ */
+export async function axeViolations(page: Page, skip: string[] = []): Promise<string[]> {
   const source = fs.readFileSync(path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   // Evaluated through the DevTools protocol: the page's CSP (no inline script) does not apply.
   await page.evaluate(source);
-  const violations = (await page.evaluate('axe.run().then((result) => result.violations)')) as {
+  const options = { rules: Object.fromEntries(skip.map((rule) => [rule, { enabled: false }])) };
+  const violations = (await page.evaluate(`axe.run(document, ${JSON.stringify(options)}).then((result) => result.violations)`)) as {
     id: string;
     impact: string;
     help: string;
@@ -194,4 +195,15 @@ export async function apiGet<T>(url: string, key: string, pathAndQuery: string):
   const response = await fetch(url + pathAndQuery, { headers: { 'X-API-Key': key } });
   if (!response.ok) throw new Error(`${pathAndQuery}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** Creates an API key with the admin key, as a script would (`body` as POST /api/v1/keys takes it). */
+export async function createKey(url: string, adminKey: string, body: Record<string, unknown>): Promise<{ id: string; key: string }> {
+  const response = await fetch(`${url}/api/v1/keys`, {
+    method: 'POST',
+    headers: { 'X-API-Key': adminKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 201) throw new Error(`POST /api/v1/keys: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { data: { id: string; key: string } }).data;
 }
