@@ -193,12 +193,16 @@ export const SearchResponse = Type.Object({
 
 const Count = Type.Record(Type.String(), Type.Integer());
 const Ranked = Type.Array(Type.Object({ id: Type.String(), count: Type.Integer() }));
+const Week = Type.Array(Type.Integer(), { minItems: 7, maxItems: 7 });
 
 export const StatsResponse = Type.Object({
   meta: Type.Object({
     ...FeedMeta,
     cache_updated_at: Type.String({ format: 'date-time' }),
     cache_age_seconds: Type.Integer(),
+    refresh_interval_seconds: Type.Integer({
+      description: 'How often the statistics are recomputed: the next document is due at `cache_updated_at` plus this.',
+    }),
   }),
   data: Type.Object({
     totalIOCs: Type.Integer(),
@@ -211,11 +215,20 @@ export const StatsResponse = Type.Object({
     last7d: Type.Object({
       newIOCs: Type.Integer(),
       newArticles: Type.Integer(),
-      trend: Type.Array(Type.Integer(), { minItems: 7, maxItems: 7 }),
+      trend: Week,
       direction: StringEnum(['up', 'down', 'stable']),
+      trendByType: Type.Record(Type.String(), Week, {
+        description: "`trend`'s buckets for each IOC type: a day's counts add up to its `trend`.",
+      }),
     }),
     feedHealth: Type.Object({ total: Type.Integer(), healthy: Type.Integer(), degraded: Type.Integer(), error: Type.Integer() }),
-    topMitreTechniques: Ranked,
+    topMitreTechniques: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        name: Nullable(Type.String({ description: 'The ATT&CK technique name; null for an id the ATT&CK release does not know.' })),
+        count: Type.Integer(),
+      }),
+    ),
     topCVEs: Ranked,
     lastUpdated: Nullable(Type.String({ format: 'date-time' })),
   }),
@@ -260,6 +273,9 @@ const SourceSchema = Type.Object({
   last_run_at: Nullable(Timestamp),
   last_success_at: Nullable(Timestamp),
   last_new_at: Nullable(Timestamp),
+  records: Type.Integer({
+    description: 'Its IOC records, as the statistics last counted them (`bySource` of GET /api/v1/iocs/stats, recomputed every few minutes and after a run by hand).',
+  }),
   last_run: Nullable(SourceRunSchema),
 });
 

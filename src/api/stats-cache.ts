@@ -9,6 +9,8 @@ const POLL_MS = 15_000;
 
 export interface StatsCache {
   current(): StatsSnapshot | undefined;
+  /** How often the snapshot is recomputed (STATS_REFRESH_SECONDS): clients plan their next read by it. */
+  readonly refreshSeconds: number;
   /** When a snapshot is older than this it has missed its refresh window. */
   readonly staleAfterSeconds: number;
   reload(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startStatsCache(db: Db, refreshSeconds: number, log: Fasti
   poll.unref();
   return {
     current: () => snapshot,
+    refreshSeconds,
     staleAfterSeconds: refreshSeconds + POLL_MS / 1000 + 60,
     reload,
     stop: () => {

@@ -19,6 +19,7 @@ export function describeSource(s: SourceStatus, env: Record<string, string | und
     last_run_at: s.last_run_at,
     last_success_at: s.last_success_at,
     last_new_at: s.last_new_at,
+    records: s.records,
     last_run: s.last_run,
   };
 }

@@ -199,6 +199,8 @@ export async function updateSourceState(db: Queryable, sourceId: number, s: Sour
 }
 
 export interface SourceStatus extends SourceRow {
+  /** Its IOC records, as the stats last counted them (bySource). */
+  records: number;
   last_run: {
     started_at: Date;
     finished_at: Date;
@@ -218,8 +220,10 @@ export interface SourceStatus extends SourceRow {
   } | null;
 }
 
-// Each source with its last run (for monitoring; record counts per source are in the stats).
+// Each source with its last run, and its record count read from the stats (counting the
+// records here would scan them all at each request).
 const SELECT_SOURCE_STATUS = `select ${SOURCE_COLUMNS.replace(/(\w+)/g, 's.$1')},
+    coalesce((select (c.data -> 'bySource' ->> s.name)::int from stats_cache c where c.id), 0) as records,
     (select to_jsonb(r) - 'id' - 'source_id' - 'rejected_samples' - 'bytes' from source_runs r
       where r.source_id = s.id order by r.started_at desc limit 1) as last_run
   from sources s order by s.category, s.name`;

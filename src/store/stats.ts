@@ -1,5 +1,6 @@
 // The stats cache: one JSON document computed by refresh_stats_cache() (migrations/0001),
 // refreshed on a timer by one instance at a time, read by every instance into memory.
+import { attackTechnique } from '../ioc/attack.js';
 import type { Db, Queryable } from './db.js';
 
 export interface StatsSnapshot {
@@ -36,6 +37,10 @@ export async function refreshStatsIfDue(db: Db, minAgeSeconds: number): Promise<
 
 export async function readStats(db: Queryable): Promise<StatsSnapshot | undefined> {
   const [row] = await db.query<{ json: string; updated_at: Date }>(SELECT_STATS);
+  if (!row) return undefined;
+  const data = JSON.parse(row.json) as { topMitreTechniques: { id: string; count: number }[] };
+  // The techniques' ATT&CK names are added here, once a snapshot, rather than on each request.
+  data.topMitreTechniques = data.topMitreTechniques.map(({ id, count }) => ({ id, name: attackTechnique(id)?.name ?? null, count }));
   // Re-serialized once here: compact, in the order the SQL function wrote the keys.
-  return row && { json: JSON.stringify(JSON.parse(row.json)), updatedAt: row.updated_at };
+  return { json: JSON.stringify(data), updatedAt: row.updated_at };
 }

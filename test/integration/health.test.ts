@@ -76,7 +76,7 @@ describe.each(BACKENDS)('health checks on %s', (backend) => {
 
   it('answers /readyz 503 while the service shuts down', async () => {
     const logger = createLogger({ logLevel: 'silent' });
-    const stats: StatsCache = { current: () => undefined, staleAfterSeconds: 60, reload: async () => {}, stop: () => {} };
+    const stats: StatsCache = { current: () => undefined, refreshSeconds: 600, staleAfterSeconds: 60, reload: async () => {}, stop: () => {} };
     let closing = false;
     const app = await buildApp({
       config: store.config,

@@ -1,7 +1,9 @@
 // GET /api/v1/iocs/stats as a client reads it (../shared/spec/iocs-stats.md, README rule 1): Pro
-// only; the OpenAPI example's shape plus byConfidence and last7d.direction; counts that match
-// what was stored; the cache headers; served from memory.
+// only; the OpenAPI example's shape plus byConfidence, last7d.direction and trendByType, and the
+// techniques' names; counts that match what was stored; the cache headers and refresh interval;
+// served from memory.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { attackTechnique } from '../../src/ioc/attack.js';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { startStatsCache, type StatsCache } from '../../src/api/stats-cache.js';
 import { createLogger } from '../../src/logger.js';
@@ -9,6 +11,8 @@ import { readStats, refreshStats } from '../../src/store/stats.js';
 import { appSuite, BACKENDS, openTestStore, readFixture, startTestApp } from '../helpers.js';
 import {
   CISA_SOURCE,
+  CSV_INJECTION_SOURCE,
+  CSV_INJECTION_VALUES,
   IPV6_AGE_DAYS,
   countBy,
   expectError,
@@ -39,7 +43,14 @@ const DATA_FIELDS = [
 ];
 
 interface StatsBody {
-  meta: { generated_at: string; cache_updated_at: string; cache_age_seconds: number; feed_version: string; source: string };
+  meta: {
+    generated_at: string;
+    cache_updated_at: string;
+    cache_age_seconds: number;
+    refresh_interval_seconds: number;
+    feed_version: string;
+    source: string;
+  };
   data: {
     totalIOCs: number;
     totalArticles: number;
@@ -48,9 +59,9 @@ interface StatsBody {
     byCategory: Record<string, number>;
     byConfidence: Record<string, number>;
     last24h: { newIOCs: number; newArticles: number; byType: Record<string, number> };
-    last7d: { newIOCs: number; newArticles: number; trend: number[]; direction: string };
+    last7d: { newIOCs: number; newArticles: number; trend: number[]; direction: string; trendByType: Record<string, number[]> };
     feedHealth: { total: number; healthy: number; degraded: number; error: number };
-    topMitreTechniques: { id: string; count: number }[];
+    topMitreTechniques: { id: string; name: string | null; count: number }[];
     topCVEs: { id: string; count: number }[];
     lastUpdated: string | null;
   };
@@ -63,12 +74,19 @@ function countAll(records: ModelRecord[], keys: string[], key: (record: ModelRec
 }
 
 /** Top techniques: those records name, and those reported as IOCs; most reported first. */
-function topTechniques(records: ModelRecord[]): { id: string; count: number }[] {
+function topTechniques(records: ModelRecord[]): { id: string; name: string | null; count: number }[] {
   const named = records.flatMap((r) => (r.type === 'mitre_attack' ? [r.value] : r.mitreTechniques));
   return Object.entries(countBy(named, (id) => id))
-    .map(([id, count]) => ({ id, count }))
+    .map(([id, count]) => ({ id, name: attackTechnique(id)?.name ?? null, count }))
     .sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : 1))
     .slice(0, 10);
+}
+
+/** The seven daily buckets of `records`: the recent ones in the last, the others IPV6_AGE_DAYS before. */
+function week(records: ModelRecord[]): number[] {
+  const trend = [0, 0, 0, 0, 0, 0, 0];
+  for (const record of records) trend[record.recent ? 6 : 6 - IPV6_AGE_DAYS]! += 1;
+  return trend;
 }
 
 /** The Feodo Tracker blocklist of 2026-07-24, as an operator would import it: its IPs, one a line. */
@@ -101,8 +119,7 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
 
   function expected(records: ModelRecord[], articles = 1, feeds = { total: 1, healthy: 1, degraded: 0, error: 0 }) {
     const recent = records.filter((r) => r.recent);
-    const trend = [0, 0, 0, 0, 0, 0, recent.length];
-    trend[6 - IPV6_AGE_DAYS] = records.length - recent.length;
+    const trendByType = Object.fromEntries(IOC_TYPES.map((type) => [type, week(records.filter((r) => r.type === type))]));
     return {
       totalIOCs: records.length,
       totalArticles: articles,
@@ -112,7 +129,7 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
       byConfidence: countAll(records, ['high', 'medium', 'low'], (r) => r.confidence),
       last24h: { newIOCs: recent.length, newArticles: articles, byType: countBy(recent, (r) => r.type) },
       // Nothing was stored the week before: up.
-      last7d: { newIOCs: records.length, newArticles: articles, trend, direction: 'up' },
+      last7d: { newIOCs: records.length, newArticles: articles, trend: week(records), direction: 'up', trendByType },
       feedHealth: feeds,
       topMitreTechniques: topTechniques(records),
       topCVEs: [{ id: 'CVE-2023-23397', count: records.filter((r) => r.type === 'cve').length }],
@@ -128,7 +145,14 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
   it('answers the documented shape with counts that match what was stored', async () => {
     const { body, headers } = await stats();
     expect(Object.keys(body)).toEqual(['meta', 'data']);
-    expect(Object.keys(body.meta).sort()).toEqual(['cache_age_seconds', 'cache_updated_at', 'feed_version', 'generated_at', 'source']);
+    expect(Object.keys(body.meta).sort()).toEqual([
+      'cache_age_seconds',
+      'cache_updated_at',
+      'feed_version',
+      'generated_at',
+      'refresh_interval_seconds',
+      'source',
+    ]);
     expect(body.meta).toMatchObject({ feed_version: '1.0', source: 'SOC Defenders' });
     expectTimeNear(body.meta.generated_at, Date.now(), 10_000);
     expect(Object.keys(body.data)).toEqual(DATA_FIELDS);
@@ -139,7 +163,11 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
     // Spot checks, by hand: 141 records of four sources, the advisory's 81 among them.
     expect(body.data.totalIOCs).toBe(141);
     expect(body.data.byCategory.government).toBe(81);
-    expect(body.data.topMitreTechniques[0]).toEqual({ id: 'T1110.003', count: 62 });
+    expect(body.data.topMitreTechniques).toEqual([
+      { id: 'T1110.003', name: 'Password Spraying', count: 62 },
+      { id: 'T1187', name: 'Forced Authentication', count: 17 },
+      { id: 'T1566.002', name: 'Spearphishing Link', count: 2 },
+    ]);
     expectTimeNear(body.data.lastUpdated, Date.now(), 120_000);
     expect(body.data.lastUpdated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
@@ -150,6 +178,63 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
     expect(Number(headers['x-cache-age-seconds'])).toBe(body.meta.cache_age_seconds);
     expect(Number(headers['x-cache-age-seconds'])).toBeLessThan(120);
     expect(headers['x-cache-stale']).toBeUndefined();
+
+    // The refresh interval (STATS_REFRESH_SECONDS): when the next document is due.
+    expect(body.meta.refresh_interval_seconds).toBe(store.config.statsRefreshSeconds);
+    expect(headers['x-cache-refresh-seconds']).toBe(String(store.config.statsRefreshSeconds));
+  });
+
+  it('splits the trend by type: each day the types add up to it, each record in its 24-hour bucket', async () => {
+    const sumsToTrend = (last7d: StatsBody['data']['last7d']) => {
+      expect(Object.keys(last7d.trendByType).sort()).toEqual([...IOC_TYPES].sort());
+      for (const counts of Object.values(last7d.trendByType)) expect(counts).toHaveLength(7);
+      const daily = last7d.trend.map((_, day) => Object.values(last7d.trendByType).reduce((sum, counts) => sum + counts[day]!, 0));
+      expect(daily).toEqual(last7d.trend);
+    };
+    const before = (await stats()).body.data.last7d;
+    sumsToTrend(before);
+    // By hand: the IPv6 list's three records, stored three days ago, are bucket 3 of 0..6; today's are in 6.
+    expect(before.trendByType.ipv6).toEqual([0, 0, 0, 3, 0, 0, 0]);
+    expect(before.trendByType.cve).toEqual([0, 0, 0, 0, 0, 0, 2]);
+
+    // The CSV-injection list's two IPv4 records moved to just inside the oldest bucket, and to just
+    // past the first day: buckets 0 and 5, out of 6; a third moved past the week counts in none.
+    const move = (value: string, age: string) =>
+      store.db.query(
+        `update sightings set extracted_at = now() - $3::interval
+         where source_id = (select id from sources where name = $1) and indicator_id = (select id from indicators where value = $2)`,
+        [CSV_INJECTION_SOURCE, value, age],
+      );
+    // As text, to be put back to the microsecond.
+    const stored = await store.db.query<{ id: string; at: string }>(
+      `select id, extracted_at::text as at from sightings where source_id = (select id from sources where name = $1)`,
+      [CSV_INJECTION_SOURCE],
+    );
+    try {
+      await move(CSV_INJECTION_VALUES[0]!, '6 days 23 hours');
+      await move(CSV_INJECTION_VALUES[1]!, '1 day 1 minute');
+      await refreshStats(store.db);
+      await t.stats.reload();
+      let after = (await stats()).body.data.last7d;
+      sumsToTrend(after);
+      const ipv4 = [...before.trendByType.ipv4!];
+      expect(ipv4[6]).toBeGreaterThanOrEqual(2);
+      expect(after.trendByType.ipv4).toEqual([ipv4[0]! + 1, ipv4[1], ipv4[2], ipv4[3], ipv4[4], ipv4[5]! + 1, ipv4[6]! - 2]);
+      expect(after.trend).toEqual(before.trend.map((n, day) => n + (day === 0 || day === 5 ? 1 : day === 6 ? -2 : 0)));
+
+      await move(CSV_INJECTION_VALUES[0]!, '7 days 1 hour');
+      await refreshStats(store.db);
+      await t.stats.reload();
+      after = (await stats()).body.data.last7d;
+      sumsToTrend(after);
+      expect(after.trendByType.ipv4![0]).toBe(ipv4[0]);
+      expect(after.newIOCs).toBe(before.newIOCs - 1);
+    } finally {
+      for (const { id, at } of stored) await store.db.query(`update sightings set extracted_at = $2::timestamptz where id = $1`, [id, at]);
+      await refreshStats(store.db);
+      await t.stats.reload();
+    }
+    expect((await stats()).body.data.last7d).toEqual(before);
   });
 
   it('says X-Cache-Stale: true when the cache has missed its refresh window', async () => {

@@ -9,6 +9,7 @@ import { runSource } from '../../src/ingest/pipeline.js';
 import { syncSourceCatalogue } from '../../src/ingest/setup.js';
 import { CATEGORIES } from '../../src/ioc/types.js';
 import { addSource, findSource, setSourceEnabled } from '../../src/store/sources.js';
+import { refreshStats } from '../../src/store/stats.js';
 import { appSuite, BACKENDS, readFixture } from '../helpers.js';
 
 const URLHAUS_FILE = 'feeds/urlhaus-csv-online-2026-08-18-head.csv';
@@ -30,6 +31,7 @@ interface SourceBody {
   last_run_at: string | null;
   last_success_at: string | null;
   last_new_at: string | null;
+  records: number;
   last_run: null | {
     started_at: string;
     finished_at: string;
@@ -150,6 +152,13 @@ describe.each(BACKENDS)('GET /api/v1/sources on %s', (backend) => {
     const pro = await t.key('pro');
     const records = (await get('/api/v1/iocs?type=url&limit=1', pro)).json() as { meta: { total: number } };
     expect(records.meta.total).toBe(78);
+  });
+
+  it("counts each source's records as the stats last counted them", async () => {
+    await refreshStats(store.db);
+    const body = await list();
+    expect(byName(body, 'URLhaus')!.records).toBe(78);
+    expect(byName(body, 'ThreatFox')!.records).toBe(0);
   });
 
   it('says why a source fails and whether its credential is set, never the credential', async () => {
