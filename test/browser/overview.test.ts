@@ -175,7 +175,11 @@ describeBrowser('dashboard: overview', () => {
     const upgrade = await page.locator('.upgrade').textContent();
     expect(upgrade).toContain('Statistics and trends');
     expect(upgrade).toContain('A longer lookback: 365 days of IOCs rather than 1');
-    expect(upgrade).toContain('All export formats');
+    // The higher tier's figures are the server's tiers table's.
+    const { data: tiers } = await apiGet<{ data: { name: string; requests_per_minute: number; formats: string[] }[] }>(bed.url, key.key, '/api/v1/tiers');
+    const pro = tiers.find((tier) => tier.name === 'pro')!;
+    expect(upgrade).toContain(`More export formats: ${pro.formats.map((f) => f.toUpperCase()).join(', ')} (yours: JSON)`);
+    expect(upgrade).toContain(`More requests: ${pro.requests_per_minute.toLocaleString('en')} a minute`);
     const facts = await page.locator('dl.facts').textContent();
     expect(facts).toContain('free');
     expect(facts).toContain('10 requests a minute');
@@ -185,11 +189,11 @@ describeBrowser('dashboard: overview', () => {
     const newest = await apiGet<IocList>(bed.url, key.key, NEWEST);
     expect(await page.locator('.newest-table td.value').allTextContents()).toEqual(newest.data.map((r) => r.value));
 
-    // Sign-in's /me, then the page's /me and list; nothing more as time passes.
-    expect(calls).toEqual(['/api/v1/me', '/api/v1/me', '/api/v1/iocs']);
+    // Sign-in's /me, then the page's /me, list and tiers; nothing more as time passes.
+    expect([...calls].sort()).toEqual(['/api/v1/iocs', '/api/v1/me', '/api/v1/me', '/api/v1/tiers']);
     await page.clock.runFor(600_000);
     await page.waitForTimeout(500);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(4);
 
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'overview-free');

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { LightMyRequestResponse } from 'fastify';
 import { KEY_CACHE_TTL_MS } from '../../src/api/auth.js';
 import { LIST_FORMATS } from '../../src/export/index.js';
-import { createApiKey, createAdminKeyIfMissing, hashApiKey, listApiKeys, revokeApiKey } from '../../src/store/keys.js';
+import { createApiKey, createAdminKeyIfMissing, hashApiKey, listApiKeys, listTiers, revokeApiKey } from '../../src/store/keys.js';
 import { migrate, readMigrations } from '../../src/store/migrate.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { appSuite, BACKENDS, createServerDatabase, startTestApp, tempDir, type TestApp } from '../helpers.js';
@@ -385,6 +385,28 @@ describe.each(BACKENDS)('API keys over HTTP on %s', (backend) => {
       expect((await call(t, 'GET', '/api/v1/me', bare)).json().data).toMatchObject({ scopes: [], formats: [], admin: false });
       expectError(await call(t, 'GET', '/api/v1/iocs', bare), 403, 'insufficient_scope');
       expectError(await call(t, 'GET', '/api/v1/me'), 401, 'missing_api_key');
+    });
+
+    it('tells any key what each tier gives, as the tiers table holds it', async () => {
+      const free = (await createApiKey(store.db, { name: 'curious', tier: 'free' })).key;
+      const res = await call(t, 'GET', '/api/v1/tiers', free);
+      expect(res.statusCode).toBe(200);
+      const tiers = res.json().data as { name: string }[];
+      expect(tiers).toEqual(
+        (await listTiers(store.db)).map((tier) => ({
+          name: tier.name,
+          rank: tier.rank,
+          requests_per_minute: tier.requests_per_minute,
+          requests_per_day: tier.requests_per_day,
+          lookback_days: tier.lookback_days,
+          max_limit: tier.max_limit,
+          formats: tier.list_formats,
+          scopes: tier.scopes,
+        })),
+      );
+      expect(tiers.map((tier) => tier.name)).toEqual(['free', 'pro']);
+      expect(res.json().data[1]).toMatchObject({ lookback_days: 365, requests_per_minute: 1000 });
+      expectError(await call(t, 'GET', '/api/v1/tiers'), 401, 'missing_api_key');
     });
 
     it("counts usage across instances once they flush: another instance's counts reach the store", async () => {

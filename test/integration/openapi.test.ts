@@ -46,6 +46,7 @@ const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/keys': AuthQuery as unknown as ObjectSchema,
   '/api/v1/keys/{id}': AuthQuery as unknown as ObjectSchema,
   '/api/v1/me': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/tiers': AuthQuery as unknown as ObjectSchema,
   '/api/v1/sources/{name}/enable': AuthQuery as unknown as ObjectSchema,
   '/api/v1/sources/{name}/disable': AuthQuery as unknown as ObjectSchema,
   '/api/v1/sources/{name}/run': RunQuery as unknown as ObjectSchema,

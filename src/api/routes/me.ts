@@ -1,13 +1,33 @@
 // GET /api/v1/me: the calling key as the API sees it (its tier, scopes, formats, limits and
-// usage), so that a client (the dashboard too) knows what it may ask for. Any valid key may call it.
+// usage), so that a client (the dashboard too) knows what it may ask for; and GET /api/v1/tiers,
+// what each tier gives, so that it can say what another tier would add. Any valid key may call them.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../store/db.js';
-import { ADMIN_SCOPE, getApiKey } from '../../store/keys.js';
+import { ADMIN_SCOPE, getApiKey, listTiers } from '../../store/keys.js';
 import type { Authenticator } from '../auth.js';
 import { allowedListFormats, ANY_KEY } from '../guard.js';
 import { AuthQuery, AUTHENTICATED_ERRORS, ErrorResponse, Nullable, Timestamp } from '../schemas.js';
 
+
+const TierLimits = {
+  name: Type.String(),
+  requests_per_minute: Type.Integer(),
+  requests_per_day: Type.Integer(),
+  lookback_days: Type.Integer({ description: 'How far back `since` may reach.' }),
+  max_limit: Type.Integer({ description: 'The largest `limit` a request is given.' }),
+};
+
+const TiersResponse = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      ...TierLimits,
+      rank: Nullable(Type.Integer({ description: 'Tiers are ordered by rank (higher gives more); null: outside the order.' })),
+      formats: Type.Array(Type.String(), { description: 'The `format` values of GET /api/v1/iocs the tier allows.' }),
+      scopes: Type.Array(Type.String(), { description: "The scopes the tier's keys may have." }),
+    }),
+  ),
+});
 
 const MeResponse = Type.Object({
   data: Type.Object({
@@ -18,13 +38,7 @@ const MeResponse = Type.Object({
       created_at: Timestamp,
       expires_at: Nullable(Timestamp),
     }),
-    tier: Type.Object({
-      name: Type.String(),
-      requests_per_minute: Type.Integer(),
-      requests_per_day: Type.Integer(),
-      lookback_days: Type.Integer({ description: 'How far back `since` may reach.' }),
-      max_limit: Type.Integer({ description: 'The largest `limit` a request is given.' }),
-    }),
+    tier: Type.Object(TierLimits),
     scopes: Type.Array(Type.String(), { description: 'What the key may call: its scopes that its tier allows, and `admin` if granted.' }),
     admin: Type.Boolean(),
     formats: Type.Array(Type.String(), { description: 'The `format` values of GET /api/v1/iocs this key may ask for.' }),
@@ -96,5 +110,32 @@ export const meRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator
         },
       };
     },
+  );
+
+  app.get(
+    '/tiers',
+    {
+      config: { scope: ANY_KEY },
+      schema: {
+        tags: ['API Keys'],
+        summary: 'The tiers: limits, lookback, formats and scopes of each',
+        description: 'Any valid key may call it: what another tier would give (keys of a tier are made by an admin).',
+        operationId: 'listTiers',
+        querystring: AuthQuery,
+        response: { 200: TiersResponse, ...AUTHENTICATED_ERRORS },
+      },
+    },
+    async () => ({
+      data: (await listTiers(db)).map((tier) => ({
+        name: tier.name,
+        rank: tier.rank,
+        requests_per_minute: tier.requests_per_minute,
+        requests_per_day: tier.requests_per_day,
+        lookback_days: tier.lookback_days,
+        max_limit: tier.max_limit,
+        formats: tier.list_formats,
+        scopes: tier.scopes,
+      })),
+    }),
   );
 };

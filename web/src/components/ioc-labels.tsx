@@ -10,7 +10,7 @@ const TYPE_LABELS: Record<string, string> = {
   sha512: 'SHA-512',
   email: 'E-mail',
   cve: 'CVE',
-  mitre_attack: 'ATT&CK technique',
+  mitre_attack: 'ATT&CK',
 };
 
 export function typeLabel(type: string): string {

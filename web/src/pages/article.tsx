@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ConfidenceBadge } from '../components/ioc-labels';
 import { ExternalLink, IocLink } from '../components/links';
+import { ScrollBox } from '../components/scroll-box';
 import { Empty, ErrorNote, Loading } from '../components/status';
 import { summaryParagraphs } from '../components/summary';
 import { TechniqueList } from '../components/techniques';
@@ -212,7 +213,7 @@ function IocGroup({ type, label, iocs, total }: { type: string; label: string; i
           The first {count(iocs.length)} of {count(total)}, best first.
         </p>
       )}
-      <div class="table-wrap">
+      <ScrollBox label="IOCs of the article">
         <table>
           <thead>
             <tr>
@@ -235,7 +236,7 @@ function IocGroup({ type, label, iocs, total }: { type: string; label: string; i
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       {shown.length < iocs.length && (
         <p class="actions">
           <button type="button" class="secondary" onClick={() => setAll(true)}>

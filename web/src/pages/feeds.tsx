@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, call, withQuery } from '../api';
+import { ScrollBox } from '../components/scroll-box';
 import { Empty, ErrorNote, Loading } from '../components/status';
 import { Time } from '../components/time';
 import { count } from '../format';
@@ -174,8 +175,7 @@ export function Feeds() {
           {shown.length === 0 ? (
             <Empty>No source matches these filters.</Empty>
           ) : (
-            // Focusable, so that a keyboard scrolls the table when it is wider than the screen.
-            <div class="table-wrap" tabIndex={0} role="region" aria-label="Sources">
+            <ScrollBox label="Sources">
               <table class="feed-table" aria-busy={list.loading ? 'true' : undefined}>
                 <caption class="visually-hidden">Sources, problems first</caption>
                 <thead>
@@ -199,7 +199,7 @@ export function Feeds() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollBox>
           )}
         </>
       )}

@@ -8,6 +8,7 @@ import { ApiError, download, withQuery } from '../api';
 import { hasGet, queryValues, useApiDocument, type ApiDocument } from '../components/api-schema';
 import { ConfidenceBadge, typeLabel } from '../components/ioc-labels';
 import { ArticleLink, IocLink } from '../components/links';
+import { ScrollBox } from '../components/scroll-box';
 import { Empty, ErrorNote, Loading } from '../components/status';
 import { Time } from '../components/time';
 import { count, dateTime } from '../format';
@@ -144,8 +145,7 @@ export function Iocs() {
 
 function RecordTable({ records }: { records: IocRecord[] }) {
   return (
-    // Focusable, so that a keyboard scrolls the table when it is wider than the screen.
-    <div class="table-wrap" tabIndex={0} role="region" aria-label="IOC records">
+    <ScrollBox label="IOC records">
       <table class="ioc-table">
         <caption class="visually-hidden">IOC records, newest first</caption>
         <thead>
@@ -189,7 +189,7 @@ function RecordTable({ records }: { records: IocRecord[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 

@@ -5,15 +5,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
 import { bodyValues, useApiDocument } from '../components/api-schema';
+import { ScrollBox } from '../components/scroll-box';
 import { Empty, ErrorNote, Loading } from '../components/status';
 import { Time } from '../components/time';
 import { count } from '../format';
 import { useApi, useTitle } from '../hooks';
 import { useSession, type Me } from '../session';
+import { TIERS, type Tier } from '../tiers';
 
 const KEYS = '/api/v1/keys';
-/** The tiers the service ships with; an operator's own tiers are offered once a key has one. */
-const SHIPPED_TIERS = ['free', 'pro'];
 
 interface ApiKey {
   id: string;
@@ -58,6 +58,7 @@ export function Keys() {
 
 function KeyManager({ me }: { me: Me }) {
   const list = useApi<{ data: ApiKey[] }>(KEYS);
+  const tiers = useApi<{ data: Tier[] }>(TIERS);
   const [created, setCreated] = useState<ApiKey & { key: string }>();
   const [status, setStatus] = useState('');
   const [error, setError] = useState<ApiError>();
@@ -81,7 +82,7 @@ function KeyManager({ me }: { me: Me }) {
       {created && <NewKey created={created} onDone={() => setCreated(undefined)} />}
       <CreateKey
         me={me}
-        tiers={[...new Set([...SHIPPED_TIERS, me.tier.name, ...keys.map((k) => k.tier)])]}
+        tiers={tiers.data?.data.map((tier) => tier.name) ?? [me.tier.name]}
         onCreated={(key) => {
           setCreated(key);
           setStatus('');
@@ -101,8 +102,7 @@ function KeyManager({ me }: { me: Me }) {
         ) : keys.length === 0 ? (
           <Empty>No key yet.</Empty>
         ) : (
-          // Focusable, so that a keyboard scrolls the table when it is wider than the screen.
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="API keys">
+          <ScrollBox label="API keys">
             <table class="key-table">
               <caption class="visually-hidden">API keys, oldest first</caption>
               <thead>
@@ -167,7 +167,7 @@ function KeyManager({ me }: { me: Me }) {
                 })}
               </tbody>
             </table>
-          </div>
+          </ScrollBox>
         )}
       </section>
     </>

@@ -4,6 +4,7 @@
 // read:stats (the free tier, 10 requests a minute) gets what it may see, in two calls, no polling.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../api';
+import { typeLabel } from '../components/ioc-labels';
 import { ArticleLink, IocLink } from '../components/links';
 import { Sparkline } from '../components/sparkline';
 import { Empty, ErrorNote, Loading } from '../components/status';
@@ -11,6 +12,7 @@ import { Time } from '../components/time';
 import { ago, count, dateTime } from '../format';
 import { useApi, useTitle, type Loaded } from '../hooks';
 import { session, type Me } from '../session';
+import { TIERS, type Tier } from '../tiers';
 
 interface Stats {
   meta: { cache_updated_at: string; refresh_interval_seconds: number };
@@ -50,21 +52,6 @@ interface MeNow {
 
 const STATS = '/api/v1/iocs/stats';
 const NEWEST = '/api/v1/iocs?confidence=high&limit=10';
-
-const TYPE_LABELS: Record<string, string> = {
-  ipv4: 'IPv4',
-  ipv6: 'IPv6',
-  domain: 'Domain',
-  url: 'URL',
-  md5: 'MD5',
-  sha1: 'SHA-1',
-  sha256: 'SHA-256',
-  sha512: 'SHA-512',
-  email: 'E-mail',
-  cve: 'CVE',
-  mitre_attack: 'ATT&CK',
-};
-const typeLabel = (type: string) => TYPE_LABELS[type] ?? type;
 
 // The server re-reads its cache every 15 s: asking more often than that can bring nothing new.
 const MIN_GAP_MS = 15_000;
@@ -344,14 +331,12 @@ function Newest({ loaded, lookbackDays }: { loaded: Loaded<IocList>; lookbackDay
   );
 }
 
-// The Pro tier as the API's tier table describes it (../shared/spec, and /docs).
-const PRO = { lookbackDays: 365, perMinute: 1000, formats: ['STIX 2.1', 'TAXII 2.1', 'MISP', 'CEF', 'OpenIOC', 'Sigma'] };
-
 /** What a key without read:stats may see: its own limits and the newest IOCs of its lookback. */
 function LimitedOverview() {
   // The session's /me is from sign-in; this one has today's usage and this minute's rate limit.
   const now = useApi<MeNow>('/api/v1/me');
   const newest = useApi<IocList>(session.can('read:iocs') ? NEWEST : undefined);
+  const tiers = useApi<{ data: Tier[] }>(TIERS);
   const key = now.data?.data ?? session.state().me;
   if (!key) return <Loading />;
   const { tier } = key;
@@ -385,31 +370,52 @@ function LimitedOverview() {
           </dl>
           {now.error && <ErrorNote error={now.error} title="Your key's usage could not be loaded" />}
         </section>
-        <section class="panel upgrade" aria-labelledby="upgrade-heading">
-          <h2 id="upgrade-heading">What a higher tier adds</h2>
-          <ul>
-            <li>
-              <strong>Statistics and trends</strong>: totals, the seven-day trend of each IOC type, top ATT&CK techniques and
-              feed health, on this page.
-            </li>
-            {tier.lookback_days < PRO.lookbackDays && (
-              <li>
-                <strong>A longer lookback</strong>: {count(PRO.lookbackDays)} days of IOCs rather than {count(tier.lookback_days)}.
-              </li>
-            )}
-            <li>
-              <strong>All export formats</strong>: {PRO.formats.join(', ')} (yours: {key.formats.map((f) => f.toUpperCase()).join(', ')}).
-            </li>
-            {tier.requests_per_minute < PRO.perMinute && (
-              <li>
-                <strong>More requests</strong>: {count(PRO.perMinute)} a minute rather than {count(tier.requests_per_minute)}.
-              </li>
-            )}
-          </ul>
-          <p class="muted">Ask the administrator of this service for a key of the Pro tier.</p>
-        </section>
+        <Upgrade tiers={tiers.data?.data} me={key} />
       </div>
       <Newest loaded={newest} lookbackDays={tier.lookback_days} />
     </>
+  );
+}
+
+/** What the next tiers up (by rank, as the server's tiers table has them) add to the key's. */
+function Upgrade({ tiers, me: mine }: { tiers: Tier[] | undefined; me: Me }) {
+  const own = tiers?.find((tier) => tier.name === mine.tier.name);
+  const higher = (tiers ?? []).filter((tier) => tier.rank !== null && own?.rank != null && tier.rank > own.rank);
+  if (!tiers || higher.length === 0) return null;
+  const formats = (list: string[]) => list.map((f) => f.toUpperCase()).join(', ');
+  return (
+    <section class="panel upgrade" aria-labelledby="upgrade-heading">
+      <h2 id="upgrade-heading">What a higher tier adds</h2>
+      {higher.map((tier) => (
+        <div key={tier.name}>
+          <h3 class="tier">{tier.name}</h3>
+          <ul>
+            {tier.scopes.includes('read:stats') && !mine.scopes.includes('read:stats') && (
+              <li>
+                <strong>Statistics and trends</strong>: totals, the seven-day trend of each IOC type, top ATT&CK techniques and feed
+                health, on this page.
+              </li>
+            )}
+            {tier.lookback_days > mine.tier.lookback_days && (
+              <li>
+                <strong>A longer lookback</strong>: {count(tier.lookback_days)} days of IOCs rather than {count(mine.tier.lookback_days)}.
+              </li>
+            )}
+            {tier.formats.some((f) => !mine.formats.includes(f)) && (
+              <li>
+                <strong>More export formats</strong>: {formats(tier.formats)} (yours: {formats(mine.formats)}).
+              </li>
+            )}
+            {tier.requests_per_minute > mine.tier.requests_per_minute && (
+              <li>
+                <strong>More requests</strong>: {count(tier.requests_per_minute)} a minute and {count(tier.requests_per_day)} a day,
+                rather than {count(mine.tier.requests_per_minute)} and {count(mine.tier.requests_per_day)}.
+              </li>
+            )}
+          </ul>
+        </div>
+      ))}
+      <p class="muted">Ask the administrator of this service for a key of a higher tier.</p>
+    </section>
   );
 }

@@ -7,6 +7,7 @@ import { useLocation } from 'preact-iso';
 import { withQuery } from '../api';
 import { ConfidenceBadge, typeLabel } from '../components/ioc-labels';
 import { ArticleLink, ExternalLink, IocLink } from '../components/links';
+import { ScrollBox } from '../components/scroll-box';
 import { Empty, ErrorNote, Loading } from '../components/status';
 import { TechniqueList } from '../components/techniques';
 import { Time } from '../components/time';
@@ -147,6 +148,7 @@ function Answer({ value }: { value: string }) {
 function LookupAnswer({ lookup }: { lookup: Lookup }) {
   const a = lookup.data;
   const rewritten = a.query.trim() !== a.value;
+  const notes = a.normalization_notes.filter((n) => n !== 'refanged').map((n) => n.replaceAll('_', ' '));
   return (
     <>
       <p class="answer-sub">
@@ -154,7 +156,7 @@ function LookupAnswer({ lookup }: { lookup: Lookup }) {
         {rewritten && (
           <span>
             {a.normalization_notes.includes('refanged') ? 'Defanged input, refanged' : 'Normalized'} from <code>{a.query}</code>
-            {a.normalization_notes.length > 0 && <span class="muted"> ({a.normalization_notes.map((n) => n.replaceAll('_', ' ')).join(', ')})</span>}
+            {notes.length > 0 && <span class="muted"> ({notes.join(', ')})</span>}
           </span>
         )}
       </p>
@@ -335,7 +337,7 @@ function Records({ records }: { records: LookupSource[] }) {
       {records.length === 0 ? (
         <Empty>None within your lookback.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollBox label="Table of the records">
           <table class="records">
             <thead>
               <tr>
@@ -389,7 +391,7 @@ function Records({ records }: { records: LookupSource[] }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       )}
     </section>
   );
