@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
-import { apiGet, axeViolations, dashboard, describeBrowser, screenshot, signIn } from './harness.js';
+import { apiGet, axeViolations, createKey, dashboard, describeBrowser, screenshot, signIn } from './harness.js';
 
 interface Stats {
   data: {
@@ -157,13 +157,7 @@ describeBrowser('dashboard: overview', () => {
   });
 
   it('shows a free key what its tier allows and what a higher tier adds, in a few calls and no polling', async () => {
-    const created = await fetch(`${bed.url}/api/v1/keys`, {
-      method: 'POST',
-      headers: { 'X-API-Key': bed.adminKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'x', tier: 'free' }),
-    });
-    expect(created.status).toBe(201);
-    const { data: key } = (await created.json()) as { data: { key: string } };
+    const key = await createKey(bed.url, bed.adminKey, { name: 'x', tier: 'free' });
 
     const { page, context, problems } = await bed.page();
     await page.clock.install();

@@ -1,7 +1,8 @@
 // Signing in: a wrong key is refused with the server's reason, the key is kept for the tab only
 // (sessionStorage, never localStorage or a URL), and no page loads anything from another host.
 import { expect, it } from 'vitest';
-import { axeViolations, dashboard, describeBrowser, screenshot, signIn } from './harness.js';
+import type { Locator } from 'playwright-core';
+import { axeViolations, createKey, dashboard, describeBrowser, screenshot, signIn } from './harness.js';
 
 describeBrowser('dashboard: sign-in', () => {
   const bed = dashboard();
@@ -47,16 +48,61 @@ describeBrowser('dashboard: sign-in', () => {
 
   it('says so when a kept key has been revoked', async () => {
     const { page, context } = await bed.page();
-    const created = await fetch(`${bed.url}/api/v1/keys`, {
-      method: 'POST',
-      headers: { 'X-API-Key': bed.adminKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'soon revoked', tier: 'free' }),
-    });
-    const { data } = (await created.json()) as { data: { id: string; key: string } };
+    const data = await createKey(bed.url, bed.adminKey, { name: 'soon revoked', tier: 'free' });
     await signIn(page, bed.url, data.key);
     await fetch(`${bed.url}/api/v1/keys/${data.id}`, { method: 'DELETE', headers: { 'X-API-Key': bed.adminKey } });
     await page.reload();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not valid|revoked/);
     await context.close();
   });
+
+  it('says so when a key has expired', async () => {
+    const { page, context } = await bed.page();
+    const created = await createKey(bed.url, bed.adminKey, { name: 'short-lived', tier: 'free', expires_in_days: 1 });
+    // A day is the shortest expiry the API gives: the key is aged in the store, as a day passing would.
+    await bed.service.db.query(`update api_keys set expires_at = now() - interval '1 minute' where id = $1`, [created.id]);
+    await page.goto(bed.url);
+    await page.getByLabel('API key').fill(created.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/The API key expired at \d{4}-/);
+    await context.close();
+  });
+
+  it('can be used with the keyboard alone: sign in, skip to the content, search and pivot', async () => {
+    const { page, context, problems } = await bed.page();
+    await page.goto(bed.url);
+    const focused = () => page.evaluate('document.activeElement && (document.activeElement.id || document.activeElement.textContent)');
+    // Tab until the element is focused (at most 40 presses): every control is in the tab order.
+    const tabTo = async (locator: Locator) => {
+      await locator.waitFor();
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if (await locator.evaluate((element) => element === (element.ownerDocument as { activeElement: unknown }).activeElement)) return;
+      }
+      throw new Error(`not reached with Tab: ${String(locator)}`);
+    };
+    await tabTo(page.getByLabel('API key'));
+    await page.keyboard.type(bed.adminKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+
+    // The first Tab reaches the skip link, which takes the focus past the header.
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to content');
+    await tabTo(page.getByRole('searchbox', { name: 'Search an IOC' }));
+    await page.keyboard.type('79[.]184[.]25[.]198');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toMatch(/\/search\?value=/);
+    const article = page.getByRole('link', { name: 'Russian GRU Targeting Western Logistics Entities and Technology Companies' }).first();
+    await tabTo(article);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toMatch(/\/item\//);
+    // After a navigation the new page's heading has the focus.
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1');
+    await page.goBack();
+    await expect.poll(() => page.url()).toMatch(/\/search\?value=/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
 });
+
