@@ -1,4 +1,4 @@
-// The stats cache: one JSON document computed by refresh_stats_cache() (migrations/0001),
+// The stats cache: one JSON document computed by refresh_stats_cache() (migrations/0014),
 // refreshed on a timer by one instance at a time, read by every instance into memory.
 import { attackTechnique } from '../ioc/attack.js';
 import type { Db, Queryable } from './db.js';
