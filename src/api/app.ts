@@ -207,7 +207,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'DELETE'],
       allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'X-Request-Id'],
-      exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+      // Those a client reads: its request id, its rate limit, and when the stats are due again.
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+        'Retry-After',
+        'X-Cache-Updated-At',
+        'X-Cache-Age-Seconds',
+        'X-Cache-Stale',
+        'X-Cache-Refresh-Seconds',
+      ],
       maxAge: 600,
     });
   }

@@ -145,6 +145,11 @@ describe('CORS', () => {
       const res = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': key, origin: 'https://soc.example.org' } });
       expect(res.statusCode).toBe(200);
       expect(res.headers['access-control-allow-origin']).toBe('https://soc.example.org');
+      // A dashboard on that origin reads when the stats are due again, as ours does.
+      const stats = await t.app.inject({ url: '/api/v1/iocs/stats', headers: { 'x-api-key': key, origin: 'https://soc.example.org' } });
+      expect(String(stats.headers['access-control-expose-headers']).split(/,\s*/)).toEqual(
+        expect.arrayContaining(['X-Cache-Updated-At', 'X-Cache-Refresh-Seconds']),
+      );
       const other = await t.app.inject({ url: '/api/v1/iocs?limit=1', headers: { 'x-api-key': key, origin: 'https://evil.example' } });
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
