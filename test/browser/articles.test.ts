@@ -19,6 +19,8 @@ const FEED = 'Paging Test Research';
 /** Markup in a summary (an element, dropped with what it holds), and markup written as text (shown as text). */
 const MARKUP = '<img src=x onerror="window.__xss=4"><script>window.__xss=5</script>';
 const LITERAL = '<b onmouseover="window.__xss=6">not bold</b>';
+/** Markup in the newest article's title, which the feed gives as text. */
+const TITLE_MARKUP = '<img src=x onerror="window.__xss=7">';
 
 const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
@@ -27,7 +29,7 @@ function feed(): string {
   const items = Array.from({ length: 25 }, (_, i) => {
     const summary = i === 24 ? `<p>Markup test: ${MARKUP}${escape(LITERAL)}</p>` : `<p>Paging test article ${i} about loaders.</p>`;
     return (
-      `<item><title>Paging test article ${i}</title><link>https://research.invalid/paging/${i}</link>` +
+      `<item><title>Paging test article ${i}${i === 24 ? ` ${escape(TITLE_MARKUP)}` : ''}</title><link>https://research.invalid/paging/${i}</link>` +
       `<guid>paging-${i}</guid><pubDate>${new Date(Date.UTC(2026, 0, 1 + i)).toUTCString()}</pubDate>` +
       `<description>${escape(summary)}</description></item>`
     );
@@ -71,6 +73,9 @@ describeBrowser('dashboard: articles', () => {
     // The summary's markup is gone, what it wrote as text shows as text, and none of it ran.
     const text = (await page.locator('main').textContent())!;
     expect(text).toContain(`Markup test: ${LITERAL}`);
+    // The title's markup is the API's title, shown as text.
+    expect(first.data[0]!.title).toBe(`Paging test article 24 ${TITLE_MARKUP}`);
+    expect(text).toContain(TITLE_MARKUP);
     expect(text).not.toContain('window.__xss=5');
     expect(await page.evaluate('document.querySelectorAll("img[onerror], b[onmouseover], main script").length')).toBe(0);
     expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
