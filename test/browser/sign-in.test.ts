@@ -95,10 +95,17 @@ describeBrowser('dashboard: sign-in', () => {
     await expect.poll(() => page.url()).toMatch(/\/search\?value=/);
     const article = page.getByRole('link', { name: 'Russian GRU Targeting Western Logistics Entities and Technology Companies' }).first();
     await tabTo(article);
+    // The article arrives late, as on a slow link: the page first shows a loading heading.
+    await page.route('**/api/v1/articles/*', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
     await page.keyboard.press('Enter');
     await expect.poll(() => page.url()).toMatch(/\/item\//);
-    // After a navigation the new page's heading has the focus.
-    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1');
+    // After a navigation the new page's heading has the focus, once the page shows it.
+    await expect
+      .poll(() => page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent'))
+      .toBe('H1 Russian GRU Targeting Western Logistics Entities and Technology Companies');
     await page.goBack();
     await expect.poll(() => page.url()).toMatch(/\/search\?value=/);
     expect(problems).toEqual([]);

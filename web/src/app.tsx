@@ -96,7 +96,16 @@ function Header({ me }: { me: Me }) {
   );
 }
 
-/** After each navigation the new page's heading gets the focus, as a screen reader expects. */
+/** The page's heading, focused (as a screen reader expects after a navigation); false when it has none yet. */
+function focusHeading(): boolean {
+  const heading = document.querySelector<HTMLElement>('main h1');
+  if (!heading) return false;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+  return true;
+}
+
+/** After each navigation the new page's heading gets the focus, once the page shows it. */
 function FocusOnNavigate() {
   const { url } = useLocation();
   const first = useRef(true);
@@ -105,12 +114,19 @@ function FocusOnNavigate() {
       first.current = false;
       return;
     }
-    const heading = document.querySelector<HTMLElement>('main h1');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus({ preventScroll: true });
-    }
     window.scrollTo(0, 0);
+    focusHeading();
+    // A page that loads its data shows (or replaces) its heading when the data arrives: the
+    // heading is focused then, unless the focus is somewhere of the user's choosing.
+    const observer = new MutationObserver(() => {
+      if (document.activeElement === null || document.activeElement === document.body) focusHeading();
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    const timer = setTimeout(() => observer.disconnect(), 10_000);
+    return () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    };
   }, [url]);
   return null;
 }
