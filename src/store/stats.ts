@@ -9,7 +9,9 @@ export interface StatsSnapshot {
   updatedAt: Date;
 }
 
-const SELECT_STATS = `select data::text as json, updated_at from stats_cache where id`;
+// The feeds' health is read live (migrations/0014, the view feed_health) with the document.
+const SELECT_STATS = `select s.data::text as json, s.updated_at, row_to_json(f)::text as feed_health
+  from stats_cache s cross join feed_health f where s.id`;
 const SELECT_UPDATED_AT = `select updated_at from stats_cache where id`;
 const REFRESH = `select refresh_stats_cache() as updated_at`;
 // Only one instance refreshes at a time; the others skip the round.
@@ -36,9 +38,10 @@ export async function refreshStatsIfDue(db: Db, minAgeSeconds: number): Promise<
 }
 
 export async function readStats(db: Queryable): Promise<StatsSnapshot | undefined> {
-  const [row] = await db.query<{ json: string; updated_at: Date }>(SELECT_STATS);
+  const [row] = await db.query<{ json: string; updated_at: Date; feed_health: string }>(SELECT_STATS);
   if (!row) return undefined;
-  const data = JSON.parse(row.json) as { topMitreTechniques: { id: string; count: number }[] };
+  const data = JSON.parse(row.json) as { feedHealth: unknown; topMitreTechniques: { id: string; count: number }[] };
+  data.feedHealth = JSON.parse(row.feed_health);
   // The techniques' ATT&CK names are added here, once a snapshot, rather than on each request.
   data.topMitreTechniques = data.topMitreTechniques.map(({ id, count }) => ({ id, name: attackTechnique(id)?.name ?? null, count }));
   // Re-serialized once here: compact, in the order the SQL function wrote the keys.

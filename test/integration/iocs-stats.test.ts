@@ -1,7 +1,7 @@
 // GET /api/v1/iocs/stats as a client reads it (../shared/spec/iocs-stats.md, README rule 1): Pro
 // only; the OpenAPI example's shape plus byConfidence, last7d.direction and trendByType, and the
 // techniques' names; counts that match what was stored; the cache headers and refresh interval;
-// served from memory.
+// served from memory; the feeds' health as of the last re-read.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attackTechnique } from '../../src/ioc/attack.js';
 import { importIocList } from '../../src/ingest/import-list.js';
@@ -279,6 +279,23 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stats on %s', (backend) => {
       await t.stats.reload();
     }
     expect((await stats()).body.data).toEqual(before);
+  });
+
+  it("tells a feed's new health at the next re-read of the cache, without waiting for its refresh", async () => {
+    const before = await stats();
+    await store.db.query(`update sources set health = 'error', health_reason = 'HTTP 503' where name = $1`, [CISA_SOURCE]);
+    try {
+      await t.stats.reload();
+      const after = await stats();
+      expect(after.body.data.feedHealth).toEqual({ total: 1, healthy: 0, degraded: 0, error: 1 });
+      // The rest is the same document: nothing was recomputed.
+      expect(after.headers['x-cache-updated-at']).toBe(before.headers['x-cache-updated-at']);
+      expect({ ...after.body.data, feedHealth: before.body.data.feedHealth }).toEqual(before.body.data);
+    } finally {
+      await store.db.query(`update sources set health = 'healthy', health_reason = null where name = $1`, [CISA_SOURCE]);
+      await t.stats.reload();
+    }
+    expect((await stats()).body.data).toEqual(before.body.data);
   });
 
   it('is served from memory: no query, and an answer while the database is down', async () => {

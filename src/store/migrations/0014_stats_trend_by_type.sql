@@ -1,6 +1,18 @@
 -- The stats document gains last7d.trendByType: the seven rolling 24-hour buckets of `trend`, for
 -- each IOC type, for the dashboard's sparklines. refresh_stats_cache() of 0001, whole, with both
--- read from one pass over the week's records (`daily`) rather than a count per bucket.
+-- read from one pass over the week's records (`daily`) rather than a count per bucket, and its
+-- feedHealth from the view feed_health.
+
+-- The feeds' health as the sources table has it now. The document's feedHealth is read from it
+-- when computed, and again each time an instance re-reads the cache (src/store/stats.ts): a feed
+-- that breaks shows on the dashboard within seconds, not at the next refresh.
+create view feed_health as
+  select
+    count(*)::int as total,
+    count(*) filter (where health = 'healthy')::int as healthy,
+    count(*) filter (where health = 'degraded')::int as degraded,
+    count(*) filter (where health = 'error')::int as error
+  from sources where kind <> 'import' and enabled;
 
 create or replace function refresh_stats_cache() returns timestamptz language sql as $$
   with
@@ -41,14 +53,6 @@ create or replace function refresh_stats_cache() returns timestamptz language sq
       count(*) filter (where extracted_at > now() - interval '7 days')::int as this_week,
       count(*) filter (where extracted_at <= now() - interval '7 days')::int as last_week
     from recent
-  ),
-  feeds as (
-    select
-      count(*)::int as total,
-      count(*) filter (where health = 'healthy')::int as healthy,
-      count(*) filter (where health = 'degraded')::int as degraded,
-      count(*) filter (where health = 'error')::int as error
-    from sources where kind <> 'import' and enabled
   ),
   document as (
     select json_build_object(
@@ -94,7 +98,7 @@ create or replace function refresh_stats_cache() returns timestamptz language sq
           select json_object_agg(t.type, (
             select json_agg(coalesce((select n from daily x where x.d = d.d and x.type = t.type), 0) order by d.d) from days d))
           from types t)),
-      'feedHealth', (select row_to_json(feeds) from feeds),
+      'feedHealth', (select row_to_json(f) from feed_health f),
       'topMitreTechniques', coalesce((select json_agg(json_build_object('id', id, 'count', n) order by n desc, id) from techniques), '[]'::json),
       'topCVEs', coalesce((select json_agg(json_build_object('id', id, 'count', n) order by n desc, id) from cves), '[]'::json),
       'lastUpdated', (select socd_iso(max(extracted_at)) from sightings)
