@@ -43,11 +43,10 @@ export interface ApiResponse<T> {
   headers: Headers;
 }
 
-/** A call with an explicit key (sign-in checks a key before keeping it). */
-export async function callWithKey<T>(key: string, path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
+/** The server's answer when it succeeds; its error envelope, as an ApiError, when not. */
+async function send(key: string, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('X-API-Key', key);
-  headers.set('Accept', 'application/json');
   if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   let response: Response;
   try {
@@ -55,15 +54,8 @@ export async function callWithKey<T>(key: string, path: string, init: RequestIni
   } catch (err) {
     throw new ApiError(0, 'network', `The server could not be reached (${(err as Error).message}).`);
   }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
   if (!response.ok) {
-    const error = (body as { error?: Envelope } | undefined)?.error;
+    const error = ((await response.json().catch(() => undefined)) as { error?: Envelope } | undefined)?.error;
     throw new ApiError(
       response.status,
       error?.code ?? 'http_error',
@@ -71,40 +63,54 @@ export async function callWithKey<T>(key: string, path: string, init: RequestIni
       error?.details ?? {},
     );
   }
+  return response;
+}
+
+/** A call with an explicit key (sign-in checks a key before keeping it). */
+export async function callWithKey<T>(key: string, path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
+  const headers = new Headers(init.headers);
+  headers.set('Accept', 'application/json');
+  const response = await send(key, path, { ...init, headers });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
   return { body: body as T, headers: response.headers };
 }
 
-/** A call with the signed-in key; a 401 signs out, with the server's reason. */
-export async function call<T>(path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
+/** Work done with the signed-in key; a 401 signs out, with the server's reason. */
+async function signedIn<T>(work: (key: string) => Promise<T>): Promise<T> {
   const key = session.key();
   if (!key) throw new ApiError(401, 'unauthorized', 'Sign in with an API key.');
   try {
-    return await callWithKey<T>(key, path, init);
+    return await work(key);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) session.signOut(err.message);
     throw err;
   }
 }
 
+/** A call with the signed-in key. */
+export function call<T>(path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
+  return signedIn((key) => callWithKey<T>(key, path, init));
+}
+
 /** Downloads what an export URL answers as a file, the key in the header (never in the URL). */
-export async function download(path: string, fallbackName: string): Promise<void> {
-  const key = session.key();
-  if (!key) throw new ApiError(401, 'unauthorized', 'Sign in with an API key.');
-  const response = await fetch(path, { headers: { 'X-API-Key': key }, credentials: 'omit', cache: 'no-store' });
-  if (!response.ok) {
-    const body = (await response.json().catch(() => undefined)) as { error?: Envelope } | undefined;
-    const error = body?.error;
-    if (response.status === 401) session.signOut(error?.message ?? 'The key was refused.');
-    throw new ApiError(response.status, error?.code ?? 'http_error', error?.message ?? `The server answered ${response.status}.`, error?.details ?? {});
-  }
-  const disposition = response.headers.get('Content-Disposition') ?? '';
-  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName;
-  const url = URL.createObjectURL(await response.blob());
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+export function download(path: string, fallbackName: string): Promise<void> {
+  return signedIn(async (key) => {
+    const response = await send(key, path);
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  });
 }

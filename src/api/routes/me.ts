@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../store/db.js';
-import { ADMIN_SCOPE, getApiKey, listTiers } from '../../store/keys.js';
+import { ADMIN_SCOPE, getApiKey, listTiers, type Tier } from '../../store/keys.js';
 import type { Authenticator } from '../auth.js';
 import { allowedListFormats, ANY_KEY } from '../guard.js';
 import { AuthQuery, AUTHENTICATED_ERRORS, ErrorResponse, Nullable, Timestamp } from '../schemas.js';
@@ -63,6 +63,17 @@ const MeResponse = Type.Object({
   }),
 });
 
+/** A tier's limits, as both answers give them. */
+function limitsOf(tier: Tier) {
+  return {
+    name: tier.name,
+    requests_per_minute: tier.requests_per_minute,
+    requests_per_day: tier.requests_per_day,
+    lookback_days: tier.lookback_days,
+    max_limit: tier.max_limit,
+  };
+}
+
 export const meRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator }> = async (app, { db, authenticator }) => {
   app.get(
     '/me',
@@ -89,13 +100,7 @@ export const meRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator
       return {
         data: {
           key: { id: key.id, name: key.name, prefix: key.prefix, created_at: key.created_at, expires_at: key.expires_at },
-          tier: {
-            name: tier.name,
-            requests_per_minute: tier.requests_per_minute,
-            requests_per_day: tier.requests_per_day,
-            lookback_days: tier.lookback_days,
-            max_limit: tier.max_limit,
-          },
+          tier: limitsOf(tier),
           scopes: key.scopes,
           admin: key.scopes.includes(ADMIN_SCOPE),
           formats: allowedListFormats(key),
@@ -126,16 +131,7 @@ export const meRoutes: FastifyPluginAsync<{ db: Db; authenticator: Authenticator
       },
     },
     async () => ({
-      data: (await listTiers(db)).map((tier) => ({
-        name: tier.name,
-        rank: tier.rank,
-        requests_per_minute: tier.requests_per_minute,
-        requests_per_day: tier.requests_per_day,
-        lookback_days: tier.lookback_days,
-        max_limit: tier.max_limit,
-        formats: tier.list_formats,
-        scopes: tier.scopes,
-      })),
+      data: (await listTiers(db)).map((tier) => ({ ...limitsOf(tier), rank: tier.rank, formats: tier.list_formats, scopes: tier.scopes })),
     }),
   );
 };
