@@ -20,6 +20,8 @@ export interface Config {
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins: string[];
   statsRefreshSeconds: number;
+  /** How long the changes feed keeps its events: a delta or changes `since` older than this answers 410. */
+  changesRetentionDays: number;
   /** The list's `meta.total` is counted on every request up to this; above, a count a minute old. */
   listTotalExactUpTo: number;
   /** Longest time one request may take; also each SQL statement's timeout. */
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     upgradeUrl: url(env, 'UPGRADE_URL', ['http:', 'https:']),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     statsRefreshSeconds: integer(env, 'STATS_REFRESH_SECONDS', 600, 5, 86_400),
+    changesRetentionDays: integer(env, 'CHANGES_RETENTION_DAYS', 90, 1, 3650),
     listTotalExactUpTo: integer(env, 'LIST_TOTAL_EXACT_UP_TO', 10_000, 0, 10_000_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),

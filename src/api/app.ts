@@ -14,8 +14,10 @@ import { createMetrics, metricsRoutes } from './metrics.js';
 import { strictQuery } from './strict-query.js';
 import type { RateLimiter } from './rate-limit.js';
 import { articleRoutes } from './routes/articles.js';
+import { changesRoutes } from './routes/changes.js';
 import { healthRoutes } from './routes/health.js';
 import { iocRoutes } from './routes/iocs.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { lookupRoutes } from './routes/lookup.js';
 import { keysRoutes } from './routes/keys.js';
 import { meRoutes } from './routes/me.js';
@@ -205,11 +207,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
-      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
       allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'X-Request-Id'],
-      // Those a client reads: its request id, its rate limit, and when the stats are due again.
+      // Those a client reads: its request id, its rate limit, when the stats are due again, and
+      // where a list stands in the changes feed (its next delta's `since`, the next page, the tag).
       exposedHeaders: [
         'X-Request-Id',
+        'X-Changes-Since',
+        'Link',
+        'ETag',
         'X-RateLimit-Limit',
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
@@ -234,11 +240,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // no key gets 401, a key gets 404 with its rate-limit headers (and the request counts).
       api.setNotFoundHandler(notFoundHandler);
       await api.register(iocRoutes, { db, config });
+      await api.register(changesRoutes, { db, config });
       await api.register(lookupRoutes, { db, config });
       await api.register(statsRoutes, { stats });
       await api.register(sourcesRoutes, { db });
       await api.register(mispFeedRoutes, { db });
       await api.register(keysRoutes, { db, authenticator });
+      await api.register(lifecycleRoutes, { db });
       await api.register(meRoutes, { db, authenticator });
       await api.register(articleRoutes, { db, config });
     }),

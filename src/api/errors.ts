@@ -55,6 +55,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** What was asked for existed once and is gone for good (410): e.g. changes older than the retained history. */
+export class GoneError extends AppError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(410, code, message, details);
+  }
+}
+
 export class InsufficientScopeError extends AppError {
   constructor(message: string, details: Record<string, unknown>) {
     super(403, 'insufficient_scope', message, details);

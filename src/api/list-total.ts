@@ -48,7 +48,7 @@ const minute = (date: Date) => Math.floor(date.getTime() / MINUTE_MS);
  */
 function keyOf(f: RecordFilters, sinceMoves: boolean, now: number): string {
   const since = sinceMoves ? `-${Math.round((now - f.since.getTime()) / MINUTE_MS)}` : String(minute(f.since));
-  return [since, f.until && minute(f.until), f.changedSince && minute(f.changedSince), f.type, f.category, f.confidence, f.industry].join('|');
+  return [since, f.until && minute(f.until), f.changedSince && minute(f.changedSince), f.type, f.category, f.confidence, f.industry, f.lifecycle ?? 'active'].join('|');
 }
 
 export function createListTotals(db: Queryable, options: ListTotalOptions): ListTotals {

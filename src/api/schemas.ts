@@ -3,6 +3,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { LIST_FORMATS, LIST_FORMATS_DESCRIPTION } from '../export/index.js';
 import { CATEGORIES, CONFIDENCES, IOC_TYPE_ALIASES, IOC_TYPES, INDUSTRIES, ORIGINS } from '../ioc/types.js';
+import type { ChangeKind } from '../store/lifecycle.js';
 
 /** A string that must be one of `values` (`type` too, for OpenAPI readers). */
 export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}) {
@@ -41,12 +42,44 @@ const FilterParams = {
   limit: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Rows (or indicators) per request; clamped to your tier cap.' })),
   // The largest a JavaScript number holds exactly (and PostgreSQL's bigint OFFSET takes).
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
+  include_expired: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'true: also the records of expired indicators (no source has reported them within their lifetime). ' +
+        'Revoked and allow-listed values are left out either way.',
+    }),
+  ),
   api_key: ApiKeyParam,
 };
+
+/** A place in the changes feed, as a `since` names it. */
+const FEED_POINT =
+  'RFC 3339, to the microsecond: an event\'s `at`, a `next_since`, or the `X-Changes-Since` header of a list or a delta. ' +
+  'Not clamped by your tier lookback; older than the retained history (`complete_since`) it is refused with 410 `history_gone`: ' +
+  'fetch the whole list again.';
 
 export const ListQuery = Type.Object(
   {
     ...FilterParams,
+    since: Type.Optional(
+      TimeParam(
+        'Lower bound (inclusive) on when a record was stored; clamped to your tier lookback. ' +
+          `With \`delta=true\`: where the delta starts, after this point of the changes feed (${FEED_POINT})`,
+      ),
+    ),
+    delta: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'true, with `format=txt` and `since`: a block-list delta, `+value` for a value the list (these filters) now holds ' +
+          'and `-value` for one it no longer holds, one line per value with changes after `since`, in the order of their last ' +
+          'change: applied in order to the list as it stood at `since`, they give the list as it stands. `limit` counts ' +
+          'the changes read; when more may follow, a `Link: <…>; rel="next"` header names the next page. `X-Changes-Since` ' +
+          'is where this page ends (the next delta\'s `since`). Polled with `If-None-Match`, a delta with nothing new is a 304. ' +
+          'With `type`, `confidence` and `category`; not with `industry`, `until`, `offset`, `cursor` or `include_expired`.',
+      }),
+    ),
     format: Type.Optional(StringEnum(LIST_FORMATS, { default: 'json', description: LIST_FORMATS_DESCRIPTION })),
     include_context: Type.Optional(Type.Boolean({ default: true, description: 'false omits `context` from each record.' })),
     cursor: Type.Optional(
@@ -67,14 +100,29 @@ export const StixQuery = Type.Object(
     ...FilterParams,
     since: Type.Optional(
       TimeParam(
-        'Indicators with a record stored, or seen again, at or after this time: for incremental exports. ' +
-          'Clamped to your tier lookback.',
+        'Indicators with a record stored, or seen again, or whose validity or withdrawal changed, at or after this time: ' +
+          'for incremental exports. Clamped to your tier lookback. The STIX export then also carries the indicators that ' +
+          'expired or were revoked since (a new version: `valid_until` in the past, or `revoked: true`), so that a ' +
+          'subscriber holding them can retire them; a full export leaves them out.',
       ),
     ),
   },
   { additionalProperties: false },
 );
 export type StixQuery = Static<typeof StixQuery>;
+
+export const ChangesQuery = Type.Object(
+  {
+    since: Type.Optional(
+      Type.String({ description: `The events after this point, oldest first (${FEED_POINT}) Omitted: from \`complete_since\`.` }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Events per request; clamped to your tier cap.' })),
+    type: Type.Optional(IocTypeParam),
+    api_key: ApiKeyParam,
+  },
+  { additionalProperties: false },
+);
+export type ChangesQuery = Static<typeof ChangesQuery>;
 
 export const SearchQuery = Type.Object(
   {
@@ -157,6 +205,63 @@ export const ListResponse = Type.Object({
   }),
 });
 
+const CHANGE_KINDS = ['added', 'updated', 'expired', 'revoked', 'restored'] as const satisfies readonly ChangeKind[];
+const FeedPoint = (description: string) => Type.String({ format: 'date-time', description: `${description} RFC 3339 UTC to the microsecond.` });
+
+export const ChangesResponse = Type.Object({
+  meta: Type.Object({
+    since: FeedPoint('Where this page starts: its events come after it.'),
+    next_since: Type.Optional(FeedPoint("The last event's `at`, when the page is full: the next page's `since`.")),
+    complete_since: FeedPoint('Since when the feed is complete: a `since` before it is refused with 410.'),
+    limit: Type.Integer(),
+    ...FeedMeta,
+    notices: Type.Optional(Type.Array(Type.String(), { description: 'What the server changed in your request (clamping).' })),
+  }),
+  data: Type.Array(
+    Type.Object({
+      at: FeedPoint("The event's place in the feed (unique): a `since` resumes after it."),
+      kind: StringEnum(CHANGE_KINDS, {
+        description:
+          '`added`: the value joined the lists (new, or reported again after it expired); ' +
+          '`updated`: reported again, or its validity or confidence moved, while listed; `expired`: no source reported it ' +
+          'within its lifetime; `revoked`: withdrawn by an admin or the allow-list; `restored`: a revocation (or an allow-listing) undone.',
+      }),
+      indicator: Type.Object({ id: Type.String({ format: 'uuid' }), type: StringEnum([...IOC_TYPES]), value: Type.String() }),
+      reason: Nullable(Type.String()),
+      valid_until: Nullable(Type.String({ format: 'date-time', description: 'The end of its validity after the event; null: never expires.' })),
+    }),
+  ),
+  links: Type.Object({
+    self: Type.String(),
+    next: Type.Optional(Type.String({ description: 'The next page (`since` = `meta.next_since`): present when this page is full.' })),
+  }),
+});
+
+/** Where a stored value stands in its lifecycle, as search (`data.lifecycle`) and lookup answer it. */
+export const IocLifecycleSchema = Type.Object(
+  {
+    status: StringEnum(['active', 'expired', 'revoked'], {
+      description:
+        '`active`: in the lists; `expired`: no source reported it within its lifetime, so the lists leave it out ' +
+        '(`include_expired=true` brings it back); `revoked`: an admin withdrew it (or allow-listed it): in no list.',
+    }),
+    valid_until: Nullable(
+      Type.String({
+        format: 'date-time',
+        description: "The latest over its sources of last_seen + that source's lifetime (see /api/v1/lifetimes); null: never expires.",
+      }),
+    ),
+    revoked_at: Nullable(Type.String({ format: 'date-time' })),
+    reason: Nullable(Type.String({ description: 'Why it was revoked, or why it expired; null when active.' })),
+    summary: Type.String({
+      description:
+        'In a sentence, e.g. "Valid until 2027-01-05", "Expired on 2026-11-02: not reported since 2026-10-03 (ipv4 lifetime 30 days)", ' +
+        '"Revoked on 2026-11-05 by key:ops: false positive".',
+    }),
+  },
+  { description: 'Where the value stands in its lifecycle; null when no indicator of it is stored.' },
+);
+
 export const SearchResponse = Type.Object({
   meta: Type.Object(FeedMeta),
   data: Type.Object({
@@ -171,6 +276,11 @@ export const SearchResponse = Type.Object({
         description:
           'When the value is on our warning list of benign or reserved values (private address space, the empty ' +
           "file's hash, well-known services…), the list's reason: such a value is never a high-confidence indicator.",
+      }),
+    ),
+    lifecycle: Nullable(
+      Type.Object(IocLifecycleSchema.properties, {
+        description: 'For an exact match, where the value stands in its lifecycle (expired and revoked values stay findable); null otherwise.',
       }),
     ),
     match_type: StringEnum(['exact', 'fuzzy', 'none']),
@@ -305,6 +415,11 @@ export const ErrorResponse = Type.Object({
     request_id: Type.String(),
   }),
 });
+
+/** A `since` older than the changes feed's retained history. */
+export const HISTORY_GONE = {
+  410: { ...ErrorResponse, description: '`since` is older than the retained history of changes (`history_gone`): fetch the whole list again' },
+};
 
 /** The error responses every authenticated route documents. */
 export const AUTHENTICATED_ERRORS = {

@@ -104,7 +104,7 @@ export async function startService(config: Config, logger: Logger, command = 'so
     const stats = await startStatsCache(db, config.statsRefreshSeconds, logger);
     stops.push(() => stats.stop());
     if (config.ingest) {
-      const scheduler = startScheduler(db, { log: logger, concurrency: config.ingestConcurrency });
+      const scheduler = startScheduler(db, { log: logger, concurrency: config.ingestConcurrency, changesRetentionDays: config.changesRetentionDays });
       stops.push(() => scheduler.stop());
     } else {
       // The scheduler publishes at each tick; without it, what a migration or a stopped run marked is published now.

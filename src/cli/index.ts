@@ -6,6 +6,7 @@ import { registerExtract } from './commands/extract.js';
 import { registerImport } from './commands/import.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerKeys } from './commands/keys.js';
+import { registerLifecycle } from './commands/lifecycle.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerSources } from './commands/sources.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerWorker(program);
   registerExtract(program);
+  registerLifecycle(program);
   return program;
 }
 

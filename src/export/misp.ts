@@ -45,7 +45,7 @@ export interface MispAttribute {
   first_seen: string;
   last_seen: string;
   disable_correlation: false;
-  deleted: false;
+  deleted: boolean;
   Tag: { name: string }[];
 }
 
@@ -91,6 +91,14 @@ function uniqueTags(tags: ({ name: string } | undefined)[]): { name: string }[] 
   return tags.filter((tag): tag is { name: string } => tag !== undefined && tag.name.trim() !== '' && !names.has(tag.name) && !!names.add(tag.name));
 }
 
+/**
+ * A record as a MISP attribute. A withdrawn one stays in the MISP feed so that an instance holding
+ * its event retires it (the full lists leave it out), the MISP core format's way: expired, it is
+ * no longer for detection (`to_ids` false: "whether the attribute is meant to be actionable");
+ * revoked (a false positive), it is `deleted`: "a setting that allows attributes to be revoked.
+ * Revoked attributes are not actionable and exist merely to inform other instances of a
+ * revocation" (draft-dulaunoy-misp-core-format, Attribute).
+ */
 function toAttribute(record: EventRecord & { type: Exclude<IocType, 'mitre_attack'> }): MispAttribute {
   const { type, category, detects } = ATTRIBUTE[record.type];
   return {
@@ -98,14 +106,14 @@ function toAttribute(record: EventRecord & { type: Exclude<IocType, 'mitre_attac
     type,
     category,
     value: record.value,
-    to_ids: detects && record.confidence !== 'low',
+    to_ids: detects && record.confidence !== 'low' && record.withdrawn === null,
     timestamp: String(record.changed),
     distribution: '5',
     comment: record.context ?? '',
     first_seen: record.first_seen,
     last_seen: record.last_seen < record.first_seen ? record.first_seen : record.last_seen,
     disable_correlation: false,
-    deleted: false,
+    deleted: record.withdrawn === 'revoked',
     Tag: uniqueTags([{ name: `socd:confidence="${record.confidence}"` }, ...record.tags.map((name) => ({ name })), ...record.mitre_techniques.map(techniqueTag)]),
   };
 }

@@ -65,6 +65,7 @@ export interface StixIndicator extends StixCommon {
   pattern_type: 'stix';
   pattern_version: '2.1';
   valid_from: string;
+  valid_until?: string;
   kill_chain_phases?: readonly StixKillChainPhase[];
 }
 export interface StixAttackPattern extends StixCommon {
@@ -91,6 +92,23 @@ export interface StixBundle {
   objects: StixObject[];
 }
 
+/**
+ * An indicator as the STIX writers take it: the store's summary, and two optional facts of its
+ * STIX life (absent: an indicator never revoked and restored, dated by last_seen alone).
+ */
+export interface StixSummary extends IndicatorSummary {
+  /**
+   * Its STIX object: 0 the first one (`indicator--<indicator id>`), n the object it got after its
+   * n-th restore. STIX 2.1 §3.6: "Revocation is permanent: once an object is marked as revoked,
+   * later versions of that object MUST NOT be created", so a value restored after its object was
+   * revoked is published again as a new object (a new id, its own first version), and the
+   * revoked one stays revoked for good.
+   */
+  stix_chain?: number;
+  /** RFC 3339: when its validity or withdrawal last changed (a new version: `modified` moves). */
+  lifecycle_at?: string | null;
+}
+
 // ---- the bundle writer ------------------------------------------------------------------------
 
 export interface StixBundleOptions {
@@ -102,7 +120,7 @@ export interface StixBundleWriter {
   /** `{"type":"bundle","id":…,"objects":[<identity>` */
   head(): string;
   /** `,<object>…` for one indicator: the object itself, technique attack-patterns not yet written, relationships. */
-  objects(ind: IndicatorSummary): string;
+  objects(ind: StixSummary): string;
   /** `]}` */
   tail(): string;
 }
@@ -144,14 +162,14 @@ export const stixExporter = {
 } as const satisfies Exporter<'summaries'>;
 
 /** The whole bundle as an object: for tests and small exports (large ones stream the writer). */
-export function toStixBundle(rows: readonly IndicatorSummary[], opts?: StixBundleOptions): StixBundle {
+export function toStixBundle(rows: readonly StixSummary[], opts?: StixBundleOptions): StixBundle {
   const writer = createStixBundleWriter(opts);
   let json = writer.head();
   for (const row of rows) json += writer.objects(row);
   return JSON.parse(json + writer.tail()) as StixBundle;
 }
 
-function indicatorObjectsJson(ind: IndicatorSummary, writtenTechniques: Set<string>): string {
+function indicatorObjectsJson(ind: StixSummary, writtenTechniques: Set<string>): string {
   if (ind.type === 'cve') return `,${JSON.stringify(toVulnerability(ind))}`;
   if (ind.type === 'mitre_attack') {
     // A technique is one object, the same in every bundle, whether reported as an IOC or named
@@ -185,12 +203,20 @@ export interface StixObjectJson {
 }
 
 /**
- * What makes a new version of an indicator (TAXII): its confidence, labels, techniques and
- * revocation. Its sources, contexts and last_seen do not.
+ * What makes a new version of an indicator (TAXII): its confidence, labels, techniques,
+ * revocation and validity. Its sources, contexts and last_seen do not. (No valid_until, never
+ * expires, writes the state as it was before validity was part of it: no new version for that.)
  */
 export function stixMaterialState(ind: IndicatorSummary): string {
   const techniques = techniquesOf(ind.mitre_techniques).map((t) => t.id);
-  return JSON.stringify([ind.confidence, [...(toLabels(ind.tags) ?? [])].sort(), techniques.sort(), ind.revoked === true]);
+  const state: unknown[] = [ind.confidence, [...(toLabels(ind.tags) ?? [])].sort(), techniques.sort(), ind.revoked === true];
+  if (ind.valid_until) state.push(ind.valid_until);
+  return JSON.stringify(state);
+}
+
+/** Whether a state stixMaterialState wrote is of a revoked object: one that no version may follow. */
+export function isRevokedState(state: string): boolean {
+  return (JSON.parse(state) as unknown[])[3] === true;
 }
 
 /**
@@ -198,8 +224,8 @@ export function stixMaterialState(ind: IndicatorSummary): string {
  * the version's, its `indicates` relationships of the same version, and the attack-patterns of
  * its techniques (always the same objects). A technique reported as an IOC is its attack-pattern.
  */
-export function stixVersionObjects(ind: IndicatorSummary, modified: string) {
-  const version = { ...ind, last_seen: modified };
+export function stixVersionObjects(ind: StixSummary, modified: string) {
+  const version: StixSummary = { ...ind, last_seen: modified, lifecycle_at: null };
   const entry = (o: StixObject): StixObjectJson => ({ id: o.id, type: o.type, json: JSON.stringify(o) });
   const techniqueJson = (t: TechniqueEntry): StixObjectJson => ({ id: t.stixId, type: 'attack-pattern', json: t.attackPatternJson });
   if (ind.type === 'mitre_attack') {
@@ -245,7 +271,7 @@ export function escapeStixString(value: string): string {
 }
 
 function toIndicator(
-  ind: IndicatorSummary,
+  ind: StixSummary,
   type: StixPatternIocType,
   phases: readonly StixKillChainPhase[] | undefined,
 ): StixIndicator {
@@ -253,10 +279,10 @@ function toIndicator(
   return {
     type: 'indicator',
     spec_version: '2.1',
-    id: `indicator--${ind.id}`,
+    id: `indicator--${stixObjectUuid(ind)}`,
     created_by_ref: SOCD_IDENTITY_ID,
     created,
-    modified: modifiedNotBefore(created, ind.last_seen),
+    modified: modifiedOf(created, ind),
     name: ind.value,
     description: firstContext(ind.contexts) ?? reportedBy(ind),
     indicator_types: ['malicious-activity'],
@@ -264,6 +290,7 @@ function toIndicator(
     pattern_type: 'stix',
     pattern_version: '2.1',
     valid_from: created,
+    ...(ind.valid_until && { valid_until: laterThan(created, toStixTimestamp(ind.valid_until)) }),
     kill_chain_phases: phases,
     labels: toLabels(ind.tags),
     confidence: STIX_CONFIDENCE[ind.confidence],
@@ -272,16 +299,16 @@ function toIndicator(
   };
 }
 
-function toVulnerability(ind: IndicatorSummary): StixVulnerability {
+function toVulnerability(ind: StixSummary): StixVulnerability {
   const created = toStixTimestamp(ind.first_seen);
   const cveId = ind.value.trim().toUpperCase();
   return {
     type: 'vulnerability',
     spec_version: '2.1',
-    id: `vulnerability--${ind.id}`,
+    id: `vulnerability--${stixObjectUuid(ind)}`,
     created_by_ref: SOCD_IDENTITY_ID,
     created,
-    modified: modifiedNotBefore(created, ind.last_seen),
+    modified: modifiedOf(created, ind),
     name: cveId,
     description: firstContext(ind.contexts),
     labels: toLabels(ind.tags),
@@ -297,9 +324,10 @@ function indicatesRelationship(indicator: StixIndicator, attackPatternId: string
     spec_version: '2.1',
     id: `relationship--${deriveUuid(`indicates:${indicator.id}:${attackPatternId}`)}`,
     created_by_ref: SOCD_IDENTITY_ID,
-    // The link is as old as the indicator's knowledge of it.
+    // The link is as old as the indicator's knowledge of it, and withdrawn with it.
     created: indicator.created,
     modified: indicator.modified,
+    ...(indicator.revoked && { revoked: true }),
     relationship_type: 'indicates',
     source_ref: indicator.id,
     target_ref: attackPatternId,
@@ -384,10 +412,26 @@ export function toStixTimestamp(timestamp: string): string {
   return STIX_TIMESTAMP.test(timestamp) ? timestamp : new Date(timestamp).toISOString();
 }
 
-/** STIX requires modified >= created; same-format UTC strings compare correctly as text. */
-function modifiedNotBefore(created: string, lastSeen: string): string {
-  const modified = toStixTimestamp(lastSeen);
+/** STIX requires valid_until > valid_from: a millisecond after it at the least. */
+function laterThan(from: string, until: string): string {
+  return until > from ? until : new Date(Date.parse(from) + 1).toISOString();
+}
+
+/**
+ * The version: last seen, or the last change of its validity or withdrawal when later (a revoked
+ * or extended indicator is a new version); STIX requires modified >= created. Same-format UTC
+ * strings compare correctly as text.
+ */
+function modifiedOf(created: string, ind: StixSummary): string {
+  const lastSeen = toStixTimestamp(ind.last_seen);
+  const changed = ind.lifecycle_at ? toStixTimestamp(ind.lifecycle_at) : lastSeen;
+  const modified = changed > lastSeen ? changed : lastSeen;
   return modified < created ? created : modified;
+}
+
+/** The uuid of an indicator's current STIX object: its own id, or one derived from it after a restore (StixSummary.stix_chain). */
+function stixObjectUuid(ind: StixSummary): string {
+  return ind.stix_chain ? deriveUuid(`restored:${ind.id}:${ind.stix_chain}`) : ind.id;
 }
 
 /** What STIX tools show for an indicator without a context sentence: its type, value and sources (strict validation wants a description). */

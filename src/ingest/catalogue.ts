@@ -15,6 +15,8 @@ export interface SourceSpec {
   intervalSeconds: number;
   staleAfterSeconds: number | null;
   auth: { header: string; env: string } | null;
+  /** The feed publishes its own validity (it lists a value while it holds): how long a value it stopped listing stays valid, and why. */
+  lifetime?: { days: number; reason: string };
 }
 
 export class CatalogueError extends Error {
@@ -62,7 +64,13 @@ export function checkSourceSpec(raw: Record<string, unknown>): SourceSpec {
       return fail(`${field}: ${(error as Error).message}`);
     }
   };
+  if (raw.lifetime !== undefined && (typeof raw.lifetime_reason !== 'string' || !raw.lifetime_reason.trim())) {
+    fail('lifetime needs a lifetime_reason: the lifetimes table shows why');
+  }
+  const lifetimeSeconds = raw.lifetime === undefined ? undefined : duration('lifetime', raw.lifetime);
+  if (lifetimeSeconds !== undefined && lifetimeSeconds % 86_400 !== 0) fail('lifetime: a whole number of days, like 7d');
   return {
+    ...(lifetimeSeconds !== undefined && { lifetime: { days: lifetimeSeconds / 86_400, reason: String(raw.lifetime_reason).trim() } }),
     name,
     kind: raw.kind as FeedKind,
     url: url!.toString(),

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import { dueSources } from '../store/sources.js';
-import { publishStixVersions } from './publish.js';
+import { expireAndPublish } from './publish.js';
 import { runSource, type RunOptions, type RunSummary } from './pipeline.js';
 
 export interface SchedulerOptions {
@@ -14,6 +14,8 @@ export interface SchedulerOptions {
   log: Logger;
   run?: RunOptions;
   onRun?: (summary: RunSummary) => void;
+  /** How long the changes feed keeps its events (the sweep prunes older ones). */
+  changesRetentionDays?: number;
 }
 
 export interface Scheduler {
@@ -49,8 +51,12 @@ export function startScheduler(db: Db, options: SchedulerOptions): Scheduler {
 
   async function tick() {
     if (stopped) return;
-    // What a run left unpublished (its process stopped first), and what the migration marked.
-    await publishStixVersions(db).catch((err) => options.log.error({ err }, 'scheduler: publishing STIX versions failed'));
+    // The expiry sweep, then what it and a run left unpublished (its process stopped first), and
+    // what the migration marked.
+    await expireAndPublish(db, new Date(), options.changesRetentionDays).then(
+      (swept) => (swept.expired + swept.added + swept.updated > 0 ? options.log.info(swept, 'lifecycle sweep') : undefined),
+      (err) => options.log.error({ err }, 'scheduler: the lifecycle sweep or publishing STIX versions failed'),
+    );
     const due = await dueSources(db, new Date());
     for (const source of due) {
       if (stopped || running.size >= concurrency) break;

@@ -1,10 +1,12 @@
 // How fast what we know of a value goes stale, per IOC type: the half-life the risk score
-// (risk.ts) fades a value's evidence by. One table, so that the lifecycle issue can make it
-// editable (a settings row per type) without touching the score. Pure data.
+// (risk.ts) fades a value's evidence by, whether the type is scored at all, and why. The
+// half-lives here are the defaults: the lifetimes table (0015_lifecycle.sql, the same numbers)
+// holds the ones in force, which an admin changes, and the lookup hands them to the score.
+// Pure data.
 import type { IocType } from './types.js';
 
 export interface DecayRule {
-  /** Days after which the evidence of a sighting counts half; null: it does not fade. */
+  /** The default: days after which the evidence of a sighting counts half; null: it does not fade. */
   halfLifeDays: number | null;
   /** Whether the type is scored at all: a value one could find in logs and block. */
   scored: boolean;
@@ -56,11 +58,26 @@ export const DECAY_DEFAULTS: Readonly<Record<IocType, Readonly<DecayRule>>> = {
   },
 };
 
-/** The table as a Markdown table, for the OpenAPI description (generated, so it cannot drift). */
+/** A half-life as the tables and explanations write it. */
+export function describeHalfLife(days: number | null): string {
+  return days === null ? 'no decay' : `${days} day${days === 1 ? '' : 's'}`;
+}
+
+/**
+ * The defaults as a Markdown table, for the OpenAPI description (generated, so it cannot drift),
+ * and where the half-lives in force are read and changed.
+ */
 export function describeDecayTable(table: Readonly<Record<IocType, Readonly<DecayRule>>> = DECAY_DEFAULTS): string {
   const rows = Object.entries(table).map(
-    ([type, rule]) =>
-      `| ${type} | ${!rule.scored ? 'not scored' : rule.halfLifeDays === null ? 'no decay' : `${rule.halfLifeDays} days`} | ${rule.reason} |`,
+    ([type, rule]) => `| ${type} | ${!rule.scored ? 'not scored' : describeHalfLife(rule.halfLifeDays)} | ${rule.reason} |`,
   );
-  return ['| type | half-life | why |', '| --- | --- | --- |', ...rows].join('\n');
+  return [
+    'The default half-lives. The score reads the ones in force from the lifetimes table (`half_life_days` of each type, ' +
+      'with its lifetime: `GET /api/v1/lifetimes`), which admins change with `PUT /api/v1/lifetimes`; `risk.decay` says which ' +
+      'half-life a score used.',
+    '',
+    '| type | default half-life | why |',
+    '| --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }

@@ -7,11 +7,15 @@
 //   recency   = RECENCY_POINTS × f,   age_decay = −evidence × (1 − f)
 //   f         = 0.5 ^ (days since the newest last_seen / the type's half-life)  (1: no decay)
 //   warning   = what is above WARNING_CAP, taken off, when the value is on the warning list
+//   revoked   = everything left, taken off, when an admin revoked the value (or allow-listed it)
+//
+// The half-life is the lifetimes table's (the caller reads it; DECAY_DEFAULTS' when not given).
+// An expired value keeps what the decay leaves, with a factor that says it expired.
 //
 // Every contribution is a whole number and the score is their sum: the parts are bounded so that
 // the sum lies in 0..100 without clamping (evidence ≤ 80, recency ≤ 20, the decay never takes
 // more than the evidence, the warning list never more than the rest).
-import { DECAY_DEFAULTS, type DecayRule } from './decay.js';
+import { DECAY_DEFAULTS, describeHalfLife } from './decay.js';
 import type { Category, Confidence, IocType, Origin } from './types.js';
 
 const DAY_MS = 86_400_000;
@@ -52,6 +56,16 @@ export interface RiskSighting {
   lastSeen: Date;
 }
 
+/** Where the value stands in its lifecycle (the store's, as the lookup shows it). */
+export interface RiskLifecycle {
+  status: 'active' | 'expired' | 'revoked';
+  /** RFC 3339; null: never expires. */
+  valid_until: string | null;
+  revoked_at: string | null;
+  /** Why it is revoked (or expired). */
+  reason: string | null;
+}
+
 export interface RiskFacts {
   type: IocType;
   /** The sightings the caller may see (a tier's lookback leaves older ones out). */
@@ -59,11 +73,22 @@ export interface RiskFacts {
   /** The warning list's reason when the value is on it. */
   warning?: string | null;
   now: Date;
-  /** The decay table (DECAY_DEFAULTS unless the operator changed it). */
-  decay?: Readonly<Record<IocType, Readonly<DecayRule>>>;
+  /** The type's half-life in force (the lifetimes table's; null: no decay); DECAY_DEFAULTS' when undefined. */
+  halfLifeDays?: number | null;
+  /** Its lifecycle, when it is stored: revoked scores 0, expired says so. */
+  lifecycle?: RiskLifecycle | null;
 }
 
-export type RiskFactorName = 'sources' | 'source_kind' | 'confidence' | 'recency' | 'age_decay' | 'warning_list' | 'not_scored';
+export type RiskFactorName =
+  | 'sources'
+  | 'source_kind'
+  | 'confidence'
+  | 'recency'
+  | 'age_decay'
+  | 'warning_list'
+  | 'revoked'
+  | 'expired'
+  | 'not_scored';
 
 export interface RiskFactor {
   name: RiskFactorName;
@@ -97,22 +122,56 @@ function kindPoints(sighting: RiskSighting): number {
   return sighting.origin === 'import' ? IMPORT_POINTS : KIND_POINTS[sighting.category];
 }
 
+/** The day of an RFC 3339 time. */
+const day = (iso: string | null): string => (iso === null ? 'an unknown day' : iso.slice(0, 10));
+
+/**
+ * The factor of a withdrawn value, or none for an active one: revoked takes off everything left
+ * (`left` points), expired takes off nothing (the decay has already said how old it is).
+ */
+function lifecycleFactor(lifecycle: RiskLifecycle | null | undefined, left: number): RiskFactor | undefined {
+  if (!lifecycle || lifecycle.status === 'active') return undefined;
+  if (lifecycle.status === 'revoked') {
+    return {
+      name: 'revoked',
+      value: lifecycle.reason,
+      contribution: takeOff(left),
+      explanation: `Revoked on ${day(lifecycle.revoked_at)}: ${lifecycle.reason ?? 'no reason given'}. A withdrawn value is in no list and scores 0.`,
+    };
+  }
+  return {
+    name: 'expired',
+    value: lifecycle.valid_until,
+    contribution: 0,
+    explanation:
+      `Expired on ${day(lifecycle.valid_until)}: ${lifecycle.reason ?? 'no source reported it within its lifetime'}. ` +
+      'It has left the block-lists; the score is what the age decay leaves.',
+  };
+}
+
 function describeKind(sighting: RiskSighting): string {
   return sighting.origin === 'import' ? `an imported list (${sighting.source})` : `a ${sighting.category} ${sighting.origin} (${sighting.source})`;
 }
 
 /** The score of a value from what is known of it. */
 export function scoreRisk(facts: RiskFacts): RiskScore {
-  const rule = (facts.decay ?? DECAY_DEFAULTS)[facts.type];
+  const rule = DECAY_DEFAULTS[facts.type];
+  const half = facts.halfLifeDays === undefined ? rule.halfLifeDays : facts.halfLifeDays;
   if (!rule.scored) {
+    const withdrawn = lifecycleFactor(facts.lifecycle, 0);
     return {
       score: 0,
       level: 'none',
       scored: false,
-      decay: { half_life_days: rule.halfLifeDays, age_days: null },
-      factors: [{ name: 'not_scored', value: facts.type, contribution: 0, explanation: `Not scored: ${rule.reason}.` }],
+      decay: { half_life_days: half, age_days: null },
+      factors: [{ name: 'not_scored', value: facts.type, contribution: 0, explanation: `Not scored: ${rule.reason}.` }, ...(withdrawn ? [withdrawn] : [])],
     };
   }
+  // Why the half-life is what it is: the default's reason, or that an admin changed it.
+  const why =
+    half === rule.halfLifeDays
+      ? rule.reason
+      : `set in the lifetimes table; the default, ${describeHalfLife(rule.halfLifeDays)}, holds that ${rule.reason}`;
   const sightings = facts.sightings;
   const factors: RiskFactor[] = [];
   const sources = new Set(sightings.map((s) => s.source)).size;
@@ -158,7 +217,6 @@ export function scoreRisk(facts: RiskFacts): RiskScore {
   // Recency and decay read the newest sighting: the value is as fresh as its latest report.
   const newest = sightings.reduce<number | undefined>((top, s) => Math.max(top ?? -Infinity, s.lastSeen.getTime()), undefined);
   const ageDays = newest === undefined ? null : Math.max(0, (facts.now.getTime() - newest) / DAY_MS);
-  const half = rule.halfLifeDays;
   const fresh = ageDays === null ? 0 : half === null ? 1 : 0.5 ** (ageDays / half);
   const ageText = ageDays === null ? '' : `${Math.round(ageDays * 10) / 10} days`;
   factors.push({
@@ -169,7 +227,7 @@ export function scoreRisk(facts: RiskFacts): RiskScore {
       ageDays === null
         ? 'Never seen: no recency.'
         : half === null
-          ? `Last seen ${ageText} ago; a ${facts.type} does not go stale (${rule.reason}): the full ${RECENCY_POINTS}.`
+          ? `Last seen ${ageText} ago; a ${facts.type} does not go stale (${why}): the full ${RECENCY_POINTS}.`
           : `Last seen ${ageText} ago: ${RECENCY_POINTS} × 0.5^(${ageText} / ${half} days).`,
   });
   const decayed = Math.round(evidence * (1 - fresh));
@@ -181,8 +239,8 @@ export function scoreRisk(facts: RiskFacts): RiskScore {
       ageDays === null
         ? 'Nothing to decay.'
         : half === null
-          ? `No decay for ${facts.type}: ${rule.reason}.`
-          : `The evidence above (${evidence}) fades with a half-life of ${half} days for ${facts.type} (${rule.reason}): ${ageText} take off ${decayed}.`,
+          ? `No decay for ${facts.type}: ${why}.`
+          : `The evidence above (${evidence}) fades with a half-life of ${describeHalfLife(half)} for ${facts.type} (${why}): ${ageText} take off ${decayed}.`,
   });
   const subtotal = evidence + Math.round(RECENCY_POINTS * fresh) - (ageDays === null ? 0 : decayed);
 
@@ -195,6 +253,8 @@ export function scoreRisk(facts: RiskFacts): RiskScore {
       ? `On the warning list (${facts.warning}): a known benign or reserved value scores at most ${WARNING_CAP}.`
       : 'Not on the warning list.',
   });
+  const withdrawn = lifecycleFactor(facts.lifecycle, subtotal - cut);
+  if (withdrawn) factors.push(withdrawn);
   // The parts are bounded (see the head of the file): the sum is the score, no clamping.
   const score = factors.reduce((sum, factor) => sum + factor.contribution, 0);
   return {
@@ -217,6 +277,8 @@ export function describeRiskModel(): string {
     `- \`recency\`: ${RECENCY_POINTS} × f, where f = 0.5^(days since the newest last_seen / the type's half-life).`,
     '- `age_decay`: minus the three evidence factors × (1 − f): old evidence fades.',
     `- \`warning_list\`: on the warning list, whatever is above ${WARNING_CAP} is taken off.`,
+    '- `revoked`: a value an admin revoked (or allow-listed) scores 0: everything left is taken off, and the factor says why.',
+    '- `expired`: a value no source reported within its lifetime (see `lifecycle`) keeps what the decay leaves (0 points); the factor says when it expired.',
     `The parts are bounded so that their sum lies in 0..100 without clamping. Levels: none = 0, ${levels}.`,
     'Only the sightings your tier\'s lookback lets you see count.',
   ].join('\n');

@@ -38,8 +38,10 @@ export interface EventRecord {
   /** ISO 8601 UTC */
   first_seen: string;
   last_seen: string;
-  /** Epoch seconds of the record's last change: stored or seen again. */
+  /** Epoch seconds of the record's last change: stored, seen again, or its indicator's validity or withdrawal changed. */
   changed: number;
+  /** Why it is not listed any more (null: listed): MISP subscribers learn it from its attribute. */
+  withdrawn: 'expired' | 'revoked' | null;
   context: string | null;
   tags: string[];
   mitre_techniques: string[];
@@ -124,10 +126,14 @@ async function onEarlierPages(
   return new Set([...byArticle, ...byFeed].map((row) => row.key));
 }
 
+// A record changes when it is stored or seen again, and when its indicator's lifecycle does
+// (expired, revoked, extended, restored): the attribute's and its event's timestamps move then,
+// which is what a MISP instance compares to take an update of an event it holds.
+const CHANGED = 'floor(extract(epoch from greatest(s.last_seen, s.extracted_at, i.lifecycle_at)))::bigint';
+
 const EVENT_RECORD_COLUMNS = `s.id, s.indicator_id, s.type, i.value, s.confidence, s.article_id, s.source_id, ${DAY} as day,
-  socd_iso(s.first_seen) as first_seen, socd_iso(s.last_seen) as last_seen,
-  floor(extract(epoch from greatest(s.last_seen, s.extracted_at)))::bigint as changed,
-  s.context, s.tags, s.mitre_techniques`;
+  socd_iso(s.first_seen) as first_seen, socd_iso(s.last_seen) as last_seen, ${CHANGED} as changed,
+  s.withdrawn, s.context, s.tags, s.mitre_techniques`;
 
 type EventRecordRow = EventRecord & { article_id: string | null; source_id: number; day: string };
 
@@ -264,7 +270,7 @@ export async function summarizeEvents(db: Queryable, filters: RecordFilters): Pr
      from (
        select s.article_id, min(s.source_id) as source_id, max(${DAY}) as day,
          max(case s.confidence when 'high' then 3 when 'medium' then 2 else 1 end) as rank,
-         max(floor(extract(epoch from greatest(s.last_seen, s.extracted_at)))::bigint) as changed,
+         max(${CHANGED}) as changed,
          coalesce(array_agg(i.value order by i.value) filter (where s.type = 'mitre_attack'), '{}') as techniques
        from sightings s join indicators i on i.id = s.indicator_id
        where ${where}

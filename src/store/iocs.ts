@@ -16,9 +16,25 @@ export interface RecordFilters {
   since: Date;
   /** Exclusive upper bound on extracted_at. */
   until?: Date;
-  /** Records stored or seen again (last_seen) since then: STIX's incremental `since`. */
+  /** Records stored or seen again (last_seen), or whose indicator's lifecycle changed, since then: STIX's incremental `since`. */
   changedSince?: Date;
+  /**
+   * Which records by their indicator's lifecycle: the listed ones (the default: active, not
+   * revoked), also the expired ones (`include_expired`), or all (incremental channels, which
+   * carry withdrawals to subscribers).
+   */
+  lifecycle?: Lifecycle;
 }
+
+export type Lifecycle = 'active' | 'with-expired' | 'all';
+
+// "Active only" is the partial paging indexes' predicate (0015_lifecycle.sql): a walk of the
+// listed records alone.
+const LIFECYCLE_CLAUSES: Record<Lifecycle, string | undefined> = {
+  active: 's.withdrawn is null',
+  'with-expired': "s.withdrawn is distinct from 'revoked'",
+  all: undefined,
+};
 
 /**
  * The WHERE clause of a filtered read and its parameters. Only the filters given are written,
@@ -34,7 +50,12 @@ export function filterClause(f: RecordFilters, cursor?: Cursor): { where: string
   };
   add(f.since, (p) => `s.extracted_at >= ${p}::timestamptz`);
   if (f.until) add(f.until, (p) => `s.extracted_at < ${p}::timestamptz`);
-  if (f.changedSince) add(f.changedSince, (p) => `(s.extracted_at >= ${p}::timestamptz or s.last_seen >= ${p}::timestamptz)`);
+  if (f.changedSince) {
+    add(f.changedSince, (p) => `(s.extracted_at >= ${p}::timestamptz or s.last_seen >= ${p}::timestamptz
+      or exists (select 1 from indicators x where x.id = s.indicator_id and x.lifecycle_at >= ${p}::timestamptz))`);
+  }
+  const lifecycle = LIFECYCLE_CLAUSES[f.lifecycle ?? 'active'];
+  if (lifecycle) clauses.push(lifecycle);
   if (f.type) add(f.type, (p) => `s.type = ${p}`);
   if (f.notType) add(f.notType, (p) => `s.type <> ${p}`);
   if (f.category) add(f.category, (p) => `s.source_id in (select id from sources where category = ${p})`);
@@ -120,7 +141,17 @@ const countRecordsSql = (where: string) => `select count(*)::int as total from s
 const countRecordsUpToSql = (where: string, n: number) =>
   `select count(*)::int as total from (select from sightings s where ${where} limit $${n + 1}::bigint) as capped`;
 
-const SELECT_SUMMARIES = `select i.id, i.type, i.value, i.confidence, i.suppressed_reason is not null as revoked,
+const SELECT_SUMMARIES = `select i.id, i.type, i.value, i.confidence,
+    i.suppressed_reason is not null or i.revoked_at is not null as revoked,
+    i.status <> 'expired' and i.revoked_at is null as listed,
+    case when i.valid_until is null or i.valid_until = 'infinity' then null else socd_iso_ms(i.valid_until) end as valid_until,
+    socd_iso_ms(i.lifecycle_at) as lifecycle_at,
+    -- Its current STIX object (export/stix.ts StixSummary.stix_chain, as the publisher numbers them):
+    -- every object but the newest is revoked; a value restored after its newest was revoked gets the next.
+    (select case when count(*) = 0 then 0
+         when count(*) filter (where v.state::jsonb ->> 3 = 'true') = count(*) and i.suppressed_reason is null and i.revoked_at is null then count(*)
+         else count(*) - 1 end::int
+     from stix_versions v where v.indicator_id = i.id and v.latest and v.state is not null) as stix_chain,
     socd_iso_ms(i.first_seen) as first_seen, socd_iso_ms(i.last_seen) as last_seen,
     array_agg(distinct src.name) as sources,
     coalesce(array_agg(distinct tag) filter (where tag is not null), '{}') as tags,

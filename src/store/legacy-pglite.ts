@@ -29,6 +29,7 @@ const SELECT_OWN_DATA = `select array_remove(array[
     case when exists (select 1 from sightings) then 'sightings' end,
     case when exists (select 1 from articles) then 'articles' end,
     case when exists (select 1 from api_keys) then 'api_keys' end,
+    case when exists (select 1 from allow_list) then 'allow_list' end,
     case when exists (select 1 from sources where origin = 'operator') then 'sources' end
   ], null) as tables`;
 // Every table of the schema but the migrations' record, with the columns COPY can write.

@@ -1,12 +1,13 @@
 // The lookup of one value (GET /api/v1/lookup): its records as the caller's tier may see them,
-// how many older ones its lookback leaves out, and what is related to it. Two statements, each
+// how many older ones its lookback leaves out, where it stands in its lifecycle, the half-life its
+// score fades by (the lifetimes table's), and what is related to it. Two statements, each
 // bounded and on an index: the records by (value_normalized, type) of indicators and the
 // indicator's records (sightings_record); the related by the article's best records
 // (sightings_related, as search.ts reads them), the feed entry's (sightings_entry) and the
 // article's CVEs and techniques (sightings_article_terms).
 import type { Category, Confidence, IocType, Origin } from '../ioc/types.js';
 import type { Queryable } from './db.js';
-import { bestRelatedRecords } from './search.js';
+import { bestRelatedRecords, LIFECYCLE_JSON, lifecycleOf, type IocLifecycle, type LifecycleRow } from './search.js';
 
 /** Records of a value read at most (newest first): a value reported by more is still answered. */
 export const MAX_LOOKUP_SIGHTINGS = 100;
@@ -20,11 +21,13 @@ const MAX_ARTICLE_TERMS = 50;
 export const MAX_OMITTED_COUNT = 1000;
 
 // The value's indicators (every type stored under the normalized value, as the search finds
-// them), the records stored since $2 (the tier's lookback, on extracted_at as the list filters),
-// newest first, one more than asked so the caller knows when some were cut, and a capped count
-// of those stored before $2. One row even when nothing is found (the left join).
+// them) with their lifecycle, the records stored since $2 (the tier's lookback, on extracted_at
+// as the list filters), newest first, one more than asked so the caller knows when some were
+// cut, a capped count of those stored before $2, and the half-life of the detected type $4 (an
+// array: no row, or a row whose half-life is null). One row even when nothing is found (the
+// left join).
 const LOOKUP_RECORDS = `with matched as materialized (
-    select id, type, suppressed_reason from indicators where value_normalized = $1::text
+    select i.id, i.type, i.suppressed_reason, ${LIFECYCLE_JSON('i')} as lifecycle from indicators i where i.value_normalized = $1::text
   ),
   seen as (
     select s.id, s.indicator_id, s.type, s.source_id, src.name as source, src.kind as source_kind, src.category,
@@ -50,6 +53,8 @@ const LOOKUP_RECORDS = `with matched as materialized (
     (select coalesce(array_agg(m.id::text order by m.type), '{}') from matched m) as indicator_ids,
     (select coalesce(array_agg(m.type order by m.type), '{}') from matched m) as indicator_types,
     (select min(m.suppressed_reason) from matched m) as suppressed_reason,
+    (select coalesce(array_agg(m.lifecycle order by m.type), '{}') from matched m) as lifecycles,
+    (select array[l.half_life_days] from lifetimes l where l.source_id is null and l.ioc_type = $4::text) as half_life,
     seen.*
   from (select) one left join seen on true
   order by seen.last_seen desc, seen.id`;
@@ -144,6 +149,10 @@ export interface LookupFound {
   truncated: boolean;
   /** Records stored before the lookback, counted up to MAX_OMITTED_COUNT + 1. */
   omitted: number;
+  /** Where the detected type's indicator (else the first stored) stands in its lifecycle; null when none is stored. */
+  lifecycle: IocLifecycle | null;
+  /** The detected type's half-life in the lifetimes table (null: no decay); undefined when the table has no row for it. */
+  halfLifeDays: number | null | undefined;
 }
 
 export interface LookupRelated {
@@ -153,17 +162,36 @@ export interface LookupRelated {
   articleTerms: { type: IocType; value: string }[];
 }
 
-type RecordRow = { omitted: number; indicator_ids: string[]; indicator_types: IocType[]; suppressed_reason: string | null } & (
+type HeadRow = {
+  omitted: number;
+  indicator_ids: string[];
+  indicator_types: IocType[];
+  suppressed_reason: string | null;
+  lifecycles: string[];
+  half_life: (number | null)[] | null;
+};
+type RecordRow = HeadRow & (
   | LookupRecord
   | { [K in keyof LookupRecord]: null }
 );
 
-/** The records of a normalized value stored since `since`, and the count of older ones. */
-export async function lookupRecords(db: Queryable, normalized: string, since: Date): Promise<LookupFound> {
-  const rows = await db.query<RecordRow>(LOOKUP_RECORDS, [normalized, since, MAX_LOOKUP_SIGHTINGS + 1]);
+/**
+ * The records of a normalized value stored since `since`, the count of older ones, its lifecycle,
+ * and the half-life of `type` (the type the value was detected as).
+ */
+export async function lookupRecords(db: Queryable, normalized: string, type: IocType, since: Date): Promise<LookupFound> {
+  const rows = await db.query<RecordRow>(LOOKUP_RECORDS, [normalized, since, MAX_LOOKUP_SIGHTINGS + 1, type]);
   const head = rows[0]!;
   const records = rows.filter((row): row is RecordRow & LookupRecord => row.id !== null).map(
-    ({ omitted: _omitted, indicator_ids: _ids, indicator_types: _types, suppressed_reason: _reason, ...record }) => record as LookupRecord,
+    ({
+      omitted: _omitted,
+      indicator_ids: _ids,
+      indicator_types: _types,
+      suppressed_reason: _reason,
+      lifecycles: _lifecycles,
+      half_life: _halfLife,
+      ...record
+    }) => record as LookupRecord,
   );
   return {
     indicators: head.indicator_ids.map((id, i) => ({ id, type: head.indicator_types[i]! })),
@@ -171,6 +199,8 @@ export async function lookupRecords(db: Queryable, normalized: string, since: Da
     records: records.slice(0, MAX_LOOKUP_SIGHTINGS),
     truncated: records.length > MAX_LOOKUP_SIGHTINGS,
     omitted: head.omitted,
+    lifecycle: lifecycleOf(head.lifecycles.map((text) => JSON.parse(text) as LifecycleRow), type),
+    halfLifeDays: head.half_life === null ? undefined : head.half_life[0],
   };
 }
 

@@ -53,6 +53,14 @@ export interface IndicatorSummary {
   /** A few sentences from the records, most recent first. */
   contexts: string[];
   reference_urls: string[];
-  /** On a warning list: a value found benign (STIX `revoked`). */
+  /** On a warning list, revoked by an admin or allow-listed: withdrawn (STIX `revoked`). */
   revoked?: boolean;
+  /** `YYYY-MM-DDTHH:MM:SS.mmmZ`: the end of its validity (lifecycle.ts); null: never expires, or not computed yet. */
+  valid_until?: string | null;
+  /** In the lists (not expired, not revoked). */
+  listed?: boolean;
+  /** RFC 3339: when its validity or withdrawal last changed (STIX: a new version). */
+  lifecycle_at?: string | null;
+  /** Its current STIX object: 0 the first; n after its n-th restore (export/stix.ts StixSummary). */
+  stix_chain?: number;
 }

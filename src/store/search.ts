@@ -1,5 +1,7 @@
 // Search: the exact lookup of values (concurrent searches batched into one statement), the
-// records related to what was found, and the trigram fallback when nothing matches.
+// records related to what was found, and the trigram fallback when nothing matches; and where a
+// value found stands in its lifecycle, as search and lookup show it.
+import type { IocType } from '../ioc/types.js';
 import { batcher } from './batcher.js';
 import { DbError, SQLSTATE, type Db, type Queryable } from './db.js';
 import { RECORD_JOINS, RECORD_JSON } from './iocs.js';
@@ -10,14 +12,109 @@ const MAX_FUZZY_INDICATORS = 10;
 // The substring stage ranks at most this many candidates by similarity.
 const MAX_SUBSTRING_CANDIDATES = 200;
 
-// The records of each value ($1, several at once), newest first, with the value's place in $1.
+// ---- the lifecycle of what was found ------------------------------------------------------------
+
+// The report of indicator `i` that lasted longest (its last_seen plus the lifetime of its source
+// and type, resolved as lifecycle.ts resolves it: the source's row for the type, else the
+// source's row for every type, else the type's): the one that set valid_until. Read only for an
+// expired indicator, to say why it expired.
+const LONGEST_REPORT = (i: string) => `(select json_build_object('source', src.name, 'last_seen', socd_iso(x.last_seen),
+      'days', r.days, 'by_source', r.source_id is not null)
+    from sightings x join sources src on src.id = x.source_id
+    cross join lateral (
+      select l.lifetime_days as days, l.source_id from lifetimes l
+      where (l.source_id = x.source_id or l.source_id is null) and (l.ioc_type = x.type or l.ioc_type is null)
+      order by l.source_id is null, l.ioc_type is null limit 1
+    ) r
+    where x.indicator_id = ${i}.id
+    order by case when r.days is null then 'infinity'::timestamptz else x.last_seen + r.days * interval '1 day' end desc, x.last_seen desc
+    limit 1)`;
+
+/** Indicator `i`'s lifecycle columns as JSON text (a LifecycleRow). */
+export const LIFECYCLE_JSON = (i: string) => `json_build_object('type', ${i}.type, 'status', ${i}.status,
+    'valid_until', case when ${i}.valid_until = 'infinity' then 'infinity' else socd_iso(${i}.valid_until) end,
+    'last_seen', socd_iso(${i}.last_seen), 'revoked_at', socd_iso(${i}.revoked_at), 'revoked_reason', ${i}.revoked_reason,
+    'revoked_by', ${i}.revoked_by, 'longest', case when ${i}.status = 'expired' then ${LONGEST_REPORT(i)} end)::text`;
+
+/** An indicator's lifecycle as the store has it (LIFECYCLE_JSON). */
+export interface LifecycleRow {
+  type: IocType;
+  /** 'new': not computed yet (the publisher computes it right after the write). */
+  status: 'new' | 'active' | 'expired';
+  /** RFC 3339, 'infinity' (never expires), or null (not computed yet). */
+  valid_until: string | null;
+  last_seen: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  revoked_by: string | null;
+  /** An expired one's report that lasted longest, and its lifetime (days null: never expires). */
+  longest: { source: string; last_seen: string; days: number | null; by_source: boolean } | null;
+}
+
+/** Where an indicator stands in its lifecycle, as search and lookup answer it (`lifecycle`). */
+export interface IocLifecycle {
+  status: 'active' | 'expired' | 'revoked';
+  /** RFC 3339; null: never expires (or not computed yet). */
+  valid_until: string | null;
+  revoked_at: string | null;
+  /** Why it is revoked, or why it expired; null when active. */
+  reason: string | null;
+  /** A sentence: "Valid until …", "Expired on …: …", "Revoked on … by …: …". */
+  summary: string;
+}
+
+const dayOf = (iso: string): string => iso.slice(0, 10);
+const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+
+/** Why an expired indicator expired: when it was last reported, and the lifetime that ran out. */
+function expiryReason(row: LifecycleRow): string {
+  const longest = row.longest;
+  const since = `not reported since ${dayOf(row.last_seen)}`;
+  if (!longest || longest.days === null) return since;
+  const lifetime = longest.by_source ? `${longest.source}'s lifetime ${days(longest.days)}` : `${row.type} lifetime ${days(longest.days)}`;
+  // A later report with a shorter lifetime ended sooner: say which report lasted.
+  if (longest.last_seen === row.last_seen) return `${since} (${lifetime})`;
+  return `${since}; its report that lasted longest was ${longest.source}'s of ${dayOf(longest.last_seen)} (${lifetime})`;
+}
+
+/** The lifecycle answer of an indicator: revoked before expired before active. */
+export function describeLifecycle(row: LifecycleRow): IocLifecycle {
+  const validUntil = row.valid_until === 'infinity' ? null : row.valid_until;
+  const base = { valid_until: validUntil, revoked_at: row.revoked_at };
+  if (row.revoked_at !== null) {
+    const reason = row.revoked_reason ?? 'no reason given';
+    return { status: 'revoked', ...base, reason, summary: `Revoked on ${dayOf(row.revoked_at)}${row.revoked_by ? ` by ${row.revoked_by}` : ''}: ${reason}` };
+  }
+  if (row.status === 'expired' && validUntil !== null) {
+    const reason = expiryReason(row);
+    return { status: 'expired', ...base, reason, summary: `Expired on ${dayOf(validUntil)}: ${reason}` };
+  }
+  const summary =
+    validUntil !== null ? `Valid until ${dayOf(validUntil)}` : row.status === 'new' ? 'Active: its validity is being computed' : 'Active: never expires';
+  return { status: 'active', ...base, reason: null, summary };
+}
+
+/** The lifecycle to answer among a value's indicators: the detected type's, else the first. */
+export function lifecycleOf(rows: readonly LifecycleRow[], type: IocType | undefined): IocLifecycle | null {
+  const row = rows.find((r) => r.type === type) ?? rows[0];
+  return row ? describeLifecycle(row) : null;
+}
+
+// ---- the exact stage ------------------------------------------------------------------------------
+
+// The records of each value ($1, several at once), newest first, with the value's place in $1,
+// and the lifecycle of its indicators: on the first record of each indicator (or of each run of
+// its records, when a value is stored under several types), not repeated on every record. The
+// window reads the records in the order of the answer, so it adds no sort of its own.
 // The array reaches the statement through `(select ...)`, out of the planner's sight (so in
 // SEARCH_RELATED): seeing it, PostgreSQL would find each call's own plan cheaper than the generic
 // one and plan every call anew, which costs more than the lookup.
-const SEARCH_EXACT = `select q.n::int as n, m.json, m.indicator_id, m.article_id
+const SEARCH_EXACT = `select q.n::int as n, m.json, m.indicator_id, m.article_id, m.lifecycle
   from unnest((select $1::text[])) with ordinality q(value, n)
   cross join lateral (
-    select ${RECORD_JSON}, s.indicator_id, s.article_id, s.last_seen, s.id
+    select ${RECORD_JSON}, s.indicator_id, s.article_id, s.last_seen, s.id,
+      case when lag(s.indicator_id) over (order by s.last_seen desc, s.id) is distinct from s.indicator_id
+        then ${LIFECYCLE_JSON('i')} end as lifecycle
     ${RECORD_JOINS}
     where i.value_normalized = q.value
     order by s.last_seen desc, s.id
@@ -127,6 +224,8 @@ interface MatchRow {
   json: string;
   indicator_id: string;
   article_id: string | null;
+  /** LIFECYCLE_JSON, on the first record of its indicator. */
+  lifecycle: string | null;
 }
 
 /** Rows that answer several lookups at once, each row with its lookup's place (from 1). */
@@ -200,6 +299,8 @@ export interface ExactResult {
   /** Records as JSON text, each an IocRecord. */
   matches: string[];
   related: string[];
+  /** The lifecycle of each indicator found (one per type the value is stored under); lifecycleOf picks the one to answer. */
+  lifecycles: LifecycleRow[];
 }
 
 export interface FuzzyResult {
@@ -229,10 +330,17 @@ export function searcher(db: Db, fuzzyBudgetMs: number): Searcher {
     async exact(value, related, signal) {
       const rows = await exactIn(value, signal);
       const matches = rows.map((row) => row.json);
+      const lifecycles = new Map<IocType, LifecycleRow>();
+      for (const row of rows) {
+        if (row.lifecycle === null) continue;
+        const lifecycle = JSON.parse(row.lifecycle) as LifecycleRow;
+        if (!lifecycles.has(lifecycle.type)) lifecycles.set(lifecycle.type, lifecycle);
+      }
+      const found = { matches, lifecycles: [...lifecycles.values()] };
       const articles = related ? [...new Set(rows.flatMap((row) => (row.article_id ? [row.article_id] : [])))] : [];
-      if (articles.length === 0) return { matches, related: [] };
+      if (articles.length === 0) return { ...found, related: [] };
       const indicators = [...new Set(rows.map((row) => row.indicator_id))];
-      return { matches, related: await relatedIn({ articles, indicators }, signal) };
+      return { ...found, related: await relatedIn({ articles, indicators }, signal) };
     },
     async fuzzy(piece, signal) {
       try {

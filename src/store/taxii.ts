@@ -8,7 +8,8 @@ import { plainArray, textArray } from './array-literals.js';
 import type { Db, Queryable } from './db.js';
 import { keysetAt } from './iocs.js';
 
-const PUBLISH_LOCK = 7_261_005;
+/** One publisher at a time: the TAXII versions' and the changes feed's writer (lifecycle.ts). */
+export const PUBLISH_LOCK = 7_261_005;
 
 /** One new version, as the publisher makes it. */
 export interface NewVersion {
@@ -35,29 +36,40 @@ export interface LatestVersion {
   modified: string;
   /** The object's `created`, the same in every version. */
   created: string;
+  /** How many objects the indicator has had: more than one once a value was restored after its object was revoked (export/stix.ts StixSummary). */
+  objects: number;
 }
 
 /**
  * Runs fn as the only publisher, in a transaction of its own, with the indicators marked since
  * the last run (at most `batch` of them, their marks taken); fn's result is committed with it.
  */
-export function withPendingIndicators<T>(db: Db, batch: number, fn: (tx: Queryable, ids: string[]) => Promise<T>): Promise<T> {
+export function withPendingIndicators<T>(
+  db: Db,
+  batch: number,
+  fn: (tx: Queryable, pending: { ids: string[]; reported: Set<string> }) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-    const rows = await tx.query<{ indicator_id: string }>(
+    const rows = await tx.query<{ indicator_id: string; reported: boolean }>(
       `delete from stix_pending where indicator_id in (select indicator_id from stix_pending order by indicator_id limit $1)
-       returning indicator_id`,
+       returning indicator_id, reported`,
       [batch],
     );
-    return fn(tx, rows.map((row) => row.indicator_id));
+    const reported = new Set(rows.filter((row) => row.reported).map((row) => row.indicator_id));
+    return fn(tx, { ids: rows.map((row) => row.indicator_id), reported });
   });
 }
 
+// Each object of an indicator keeps its latest version (a revoked one stays, revoked): the newest
+// of them is the indicator's current object.
 export function latestVersions(tx: Queryable, indicatorIds: string[]): Promise<LatestVersion[]> {
   return tx.query<LatestVersion>(
-    `select indicator_id, object_id, state, confidence, socd_iso_ms(modified) as modified,
-       object::json ->> 'created' as created from stix_versions
-     where indicator_id = any($1::uuid[]) and latest and state is not null`,
+    `select distinct on (indicator_id) indicator_id, object_id, state, confidence, socd_iso_ms(modified) as modified,
+       object::json ->> 'created' as created, count(*) over (partition by indicator_id)::int as objects
+     from stix_versions
+     where indicator_id = any($1::uuid[]) and latest and state is not null
+     order by indicator_id, date_added desc`,
     [indicatorIds],
   );
 }

@@ -4,6 +4,7 @@ import { indicatorId, recordId } from '../ioc/ids.js';
 import type { Confidence, IocType, NormalizedIoc, Origin } from '../ioc/types.js';
 import { listLiteral, plainArray, textArray } from './array-literals.js';
 import type { Db, Queryable } from './db.js';
+import { ALLOW_LISTED } from './lifecycle.js';
 import type { SourceRef } from './sources.js';
 
 export interface NewRecord {
@@ -44,11 +45,18 @@ const INDICATOR_CONFIDENCE = `case when coalesce(excluded.suppressed_reason, ind
 // publisher (store/taxii.ts) to look at once it commits. A change of last_seen alone is none.
 // The table read beside a data-modifying CTE shows its rows as they were before the statement
 // (one snapshot for all its parts): the old values, read by primary key.
+// A mark the sweep left (a new version only) now also says the value was reported.
+const MARK_REPORTED = 'on conflict (indicator_id) do update set reported = true where not stix_pending.reported';
+
+// A value on the allow-list (lifecycle.ts) is stored revoked, with the allow-list's reason.
 const UPSERT_INDICATORS = `with written as (
-  insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason)
-  select i, t, coalesce(v, n), n, c, to_timestamp(f / 1000), to_timestamp(l / 1000), s
+  insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen, suppressed_reason,
+    revoked_at, revoked_reason, revoked_by)
+  select i, t, coalesce(v, n), n, c, to_timestamp(f / 1000), to_timestamp(l / 1000), s,
+    a.added_at, '${ALLOW_LISTED}' || a.reason, a.added_by
   from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[],
     $6::text::float8[], $7::text::float8[], $8::text::text[]) as j (i, t, v, n, c, f, l, s)
+    left join allow_list a on a.value_normalized = j.n and a.ioc_type = j.t
   on conflict (value_normalized, type) do update set
     first_seen = least(indicators.first_seen, excluded.first_seen),
     last_seen = greatest(indicators.last_seen, excluded.last_seen),
@@ -62,8 +70,10 @@ const UPSERT_INDICATORS = `with written as (
 insert into stix_pending (indicator_id)
   select w.id from written w join indicators o on o.id = w.id
   where o.confidence <> w.confidence or (o.suppressed_reason is null) <> (w.suppressed_reason is null)
+    -- an expired value reported again: the publisher brings it back
+    or o.status = 'expired'
   order by 1
-on conflict do nothing`;
+${MARK_REPORTED}`;
 
 // The stored values first, in their order, then the new ones: seeing the same record again
 // leaves its lists as they were (`select distinct` would reorder them at each upsert). When the
@@ -74,13 +84,16 @@ const mergeInOrder = (column: string) => `case when excluded.${column} <@ sighti
 // A record seen again keeps its id and extracted_at; what the source says now is merged in.
 const UPSERT_SIGHTINGS = `with written as (
   insert into sightings (id, indicator_id, type, source_id, article_id, origin, confidence,
-    context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen, entry)
+    context, tags, mitre_techniques, industries, reference_url, ports, first_seen, last_seen, entry, withdrawn)
   select i, d, t, $14, a, $15, c,
     x, coalesce(g::text[], '{}'), coalesce(m::text[], '{}'), coalesce(u::text[], '{}'), r, coalesce(p::integer[], '{}'),
-    to_timestamp(f / 1000), to_timestamp(l / 1000), e
+    to_timestamp(f / 1000), to_timestamp(l / 1000), e,
+    -- a new record of a withdrawn value is not listed either (until the publisher brings an expired one back)
+    case when ind.revoked_at is not null then 'revoked' when ind.status = 'expired' then 'expired' end
   from unnest($1::text::uuid[], $2::text::uuid[], $3::text::text[], $4::text::uuid[], $5::text::text[],
     $6::text::text[], $7::text::text[], $8::text::text[], $9::text::text[], $10::text::text[], $11::text::text[],
     $12::text::float8[], $13::text::float8[], $16::text::text[]) as j (i, d, t, a, c, x, g, m, u, r, p, f, l, e)
+    join indicators ind on ind.id = j.d
   on conflict on constraint sightings_record do update set
     first_seen = least(sightings.first_seen, excluded.first_seen),
     last_seen = greatest(sightings.last_seen, excluded.last_seen),
@@ -113,7 +126,7 @@ marked as (
   select distinct w.indicator_id from written w left join sightings o on o.id = w.id
   where o.id is null or o.confidence <> w.confidence or o.tags <> w.tags or o.mitre_techniques <> w.mitre_techniques
   order by 1
-  on conflict do nothing
+  ${MARK_REPORTED}
 )
 select count(*) filter (where inserted)::int as inserted from written`;
 

@@ -23,6 +23,7 @@ interface Lookup {
     known: boolean;
     sources: { source: string; context: string | null; article: { id: string; title: string | null } | null }[];
     related: { same_article: { type: string; value: string }[]; same_entry: { type: string; value: string }[] };
+    lifecycle: { status: string; summary: string } | null;
   };
 }
 
@@ -72,7 +73,11 @@ describeBrowser('dashboard: search and pivot', () => {
     const records = page.getByRole('region', { name: /^Records/ });
     expect(await records.textContent()).toContain(record.source);
     expect(await records.textContent()).toContain(record.context);
-    expect(await page.getByRole('region', { name: 'Verdict' }).textContent()).toContain(record.source);
+    const verdict = await page.getByRole('region', { name: 'Verdict' }).textContent();
+    expect(verdict).toContain(record.source);
+    // Where it stands in its lifecycle (valid until, or expired or revoked: when and why), in the server's words.
+    expect(answer.lifecycle).not.toBeNull();
+    expect(verdict).toContain(answer.lifecycle!.summary);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'search');
 
@@ -168,9 +173,9 @@ describeBrowser('dashboard: search and pivot', () => {
   });
 
   it('fits a long URL and a SHA-256 into 360 px', async () => {
-    const urls = (await apiGet<IocList>(bed.url, bed.adminKey, '/api/v1/iocs?type=url&limit=100')).data.map((r) => r.value);
+    const urls = (await apiGet<IocList>(bed.url, bed.adminKey, '/api/v1/iocs?type=url&include_expired=true&limit=100')).data.map((r) => r.value);
     const longest = urls.reduce((a, b) => (b.length > a.length ? b : a));
-    const sha256 = (await apiGet<IocList>(bed.url, bed.adminKey, '/api/v1/iocs?type=sha256&limit=1')).data[0]!.value;
+    const sha256 = (await apiGet<IocList>(bed.url, bed.adminKey, '/api/v1/iocs?type=sha256&include_expired=true&limit=1')).data[0]!.value;
 
     const { page, context, problems } = await bed.page({ width: 360, height: 800 });
     await signIn(page, bed.url, bed.adminKey);

@@ -215,6 +215,8 @@ describe.each(BACKENDS)('GET /api/v1/iocs/stix on %s', (backend) => {
       const [a, b] = ['221.132.16.23', 'grace-tung.com'];
       await importIocList(fresh.db, `${a}\n${b}\n`, { source: 'Ops', now: tenDaysAgo });
       await fresh.db.query(`update sightings set extracted_at = $1`, [tenDaysAgo]);
+      // Their validity was computed then too, by the publisher that followed the write.
+      await fresh.db.query(`update indicators set lifecycle_at = $1`, [tenDaysAgo]);
       const lastRun = isoAgo(DAY_MS);
       const exported = async () => {
         const res = await get(app.app, `/api/v1/iocs/stix?since=${lastRun}`, key);

@@ -8,11 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { importIocList } from '../../src/ingest/import-list.js';
 import { runSource } from '../../src/ingest/pipeline.js';
 import { syncSourceCatalogue } from '../../src/ingest/setup.js';
+import { parseIoc } from '../../src/ioc/index.js';
 import type { Db } from '../../src/store/db.js';
 import { EmbeddedStoreError } from '../../src/store/embedded/error.js';
 import { useEmbeddedServer } from '../../src/store/embedded/server.js';
 import { createApiKey, findApiKey, generateApiKey, hashApiKey, recordKeyUsage, revokeApiKey } from '../../src/store/keys.js';
 import { LEGACY_DIR, openPglite, pgliteDb } from '../../src/store/legacy-pglite.js';
+import { setAllowListed } from '../../src/store/lifecycle.js';
 import { migrate, readMigrations, type Migration } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/open.js';
 import { ensureImportSource, findSource } from '../../src/store/sources.js';
@@ -20,7 +22,10 @@ import { refreshStats } from '../../src/store/stats.js';
 import { readFixture, startTestApp, tempDir, testConfig, type TestApp } from '../helpers.js';
 
 /** The tables of the data model (ARCHITECTURE.md), schema_migrations aside. */
-const TABLES = ['api_key_usage', 'api_keys', 'article_ioc_counts', 'article_references', 'articles', 'indicators', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers'];
+const TABLES = [
+  'allow_list', 'api_key_usage', 'api_keys', 'article_ioc_counts', 'article_references', 'articles', 'change_history', 'indicators', 'ioc_changes',
+  'lifetimes', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers',
+];
 /** Catalogue source → a real capture of its feed. */
 const FEEDS: [string, string][] = [
   ['ThreatFox', 'feeds/threatfox-export-json-recent-2026-07-24-first1000.json'],
@@ -102,6 +107,8 @@ describe('the store of an earlier version (DATA_DIR/pglite)', () => {
         expect(run.outcome, name).toBe('ok');
       }
       await importIocList(db, readFixture('import/operator-list.txt'), { source: 'Operator list' });
+      const gateway = parseIoc('203.0.113.77');
+      if (gateway.ok) await setAllowListed(db, gateway.ioc, { listed: true, reason: 'our VPN gateway', by: 'operator' }, new Date());
       const analyst = await createApiKey(db, { name: 'analyst', tier: 'pro' });
       const former = await createApiKey(db, { name: 'former', tier: 'free' });
       await revokeApiKey(db, former.info.id);
@@ -188,6 +195,8 @@ describe('the store of an earlier version (DATA_DIR/pglite)', () => {
     await close(fresh);
     const oldKey = await makeLegacyStore(dataDir, async (db) => {
       await importIocList(db, readFixture('import/operator-list.txt'), { source: 'Operator list' });
+      const gateway = parseIoc('203.0.113.77');
+      if (gateway.ok) await setAllowListed(db, gateway.ioc, { listed: true, reason: 'our VPN gateway', by: 'operator' }, new Date());
       return (await createApiKey(db, { name: 'old', tier: 'pro' })).key;
     });
 
@@ -236,6 +245,8 @@ describe('the store of an earlier version (DATA_DIR/pglite)', () => {
     await onServer(`alter table sightings add constraint no_ipv4 check (type <> 'ipv4')`);
     const key = await makeLegacyStore(dataDir, async (db) => {
       await importIocList(db, readFixture('import/operator-list.txt'), { source: 'Operator list' });
+      const gateway = parseIoc('203.0.113.77');
+      if (gateway.ok) await setAllowListed(db, gateway.ioc, { listed: true, reason: 'our VPN gateway', by: 'operator' }, new Date());
       return (await createApiKey(db, { name: 'old', tier: 'pro' })).key;
     });
 

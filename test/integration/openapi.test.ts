@@ -4,8 +4,9 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LookupQuery } from '../../src/api/routes/lookup.js';
 import { ArticlesQuery } from '../../src/api/routes/articles.js';
+import { DeleteLifetimeQuery } from '../../src/api/routes/lifecycle.js';
 import { RunQuery } from '../../src/api/routes/sources.js';
-import { AuthQuery, ErrorResponse, ListQuery, SearchQuery, StixQuery } from '../../src/api/schemas.js';
+import { AuthQuery, ChangesQuery, ErrorResponse, ListQuery, SearchQuery, StixQuery } from '../../src/api/schemas.js';
 import { appSuite } from '../helpers.js';
 
 interface Parameter {
@@ -33,6 +34,12 @@ type ObjectSchema = { properties: Record<string, Record<string, unknown>>; requi
 const ROUTES: Record<string, ObjectSchema | undefined> = {
   '/api/v1/iocs': ListQuery as unknown as ObjectSchema,
   '/api/v1/iocs/search': SearchQuery as unknown as ObjectSchema,
+  '/api/v1/iocs/changes': ChangesQuery as unknown as ObjectSchema,
+  '/api/v1/iocs/revoke': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/iocs/restore': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/lifetimes': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/allowlist': AuthQuery as unknown as ObjectSchema,
+  '/api/v1/allowlist/remove': AuthQuery as unknown as ObjectSchema,
   '/api/v1/lookup': LookupQuery as unknown as ObjectSchema,
   '/api/v1/iocs/stix': StixQuery as unknown as ObjectSchema,
   '/api/v1/rules/sigma': StixQuery as unknown as ObjectSchema,
@@ -62,6 +69,16 @@ const METHODS: Record<string, string[]> = {
   '/api/v1/sources/{name}/enable': ['post'],
   '/api/v1/sources/{name}/disable': ['post'],
   '/api/v1/sources/{name}/run': ['post'],
+  '/api/v1/iocs/revoke': ['post'],
+  '/api/v1/iocs/restore': ['post'],
+  '/api/v1/lifetimes': ['get', 'put', 'delete'],
+  '/api/v1/allowlist': ['get', 'post'],
+  '/api/v1/allowlist/remove': ['post'],
+};
+
+/** The operations whose query schema is not their path's (in ROUTES), by path and method. */
+const METHOD_QUERIES: Record<string, ObjectSchema> = {
+  '/api/v1/lifetimes delete': DeleteLifetimeQuery as unknown as ObjectSchema,
 };
 
 describe('GET /api/openapi.json', () => {
@@ -69,7 +86,9 @@ describe('GET /api/openapi.json', () => {
   let doc: Document;
   /** Each documented operation of ROUTES, with its path and query schema. */
   const operations = () =>
-    Object.entries(ROUTES).flatMap(([path, schema]) => Object.values(doc.paths[path]!).map((op) => [path, schema, op] as const));
+    Object.entries(ROUTES).flatMap(([path, schema]) =>
+      Object.entries(doc.paths[path]!).map(([method, op]) => [path, METHOD_QUERIES[`${path} ${method}`] ?? schema, op] as const),
+    );
   beforeAll(async () => {
     const res = await t.app.inject({ url: '/api/openapi.json' });
     expect(res.statusCode).toBe(200);
@@ -199,6 +218,26 @@ describe('GET /api/openapi.json', () => {
     expect((doc as unknown as { tags: { name: string }[] }).tags.map((tag) => tag.name)).toContain('API Keys');
     // The usage counts say how late they may be.
     expect(JSON.stringify(doc.paths['/api/v1/me']!.get!.responses['200'])).toContain('up to a minute late');
+  });
+
+  it('documents the lifecycle routes: their bodies and refusals', () => {
+    type WithBody = Operation & { requestBody: { content: Record<string, { schema: ObjectSchema }> } };
+    const bodyOf = (op: Operation | undefined) => (op as WithBody).requestBody.content['application/json']!.schema;
+    const put = doc.paths['/api/v1/lifetimes']!.put!;
+    const lifetime = bodyOf(put);
+    expect(Object.keys(lifetime.properties).sort()).toEqual(['half_life_days', 'lifetime_days', 'reason', 'source', 'type']);
+    expect(lifetime.required?.sort()).toEqual(['lifetime_days', 'reason']);
+    expect(lifetime.properties.lifetime_days).toMatchObject({ type: 'integer', minimum: 1, nullable: true });
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '404']));
+    expect(Object.keys(doc.paths['/api/v1/lifetimes']!.delete!.responses)).toEqual(expect.arrayContaining(['200', '404']));
+    for (const action of ['revoke', 'restore']) {
+      const op = doc.paths[`/api/v1/iocs/${action}`]!.post!;
+      expect(bodyOf(op).required?.sort(), action).toEqual(['reason', 'value']);
+      expect(Object.keys(op.responses), action).toEqual(expect.arrayContaining(['200', '404']));
+    }
+    expect(Object.keys(doc.paths['/api/v1/iocs/restore']!.post!.responses)).toContain('409');
+    expect(Object.keys(doc.paths['/api/v1/allowlist']!.post!.responses)).toEqual(expect.arrayContaining(['200', '201']));
+    expect(bodyOf(doc.paths['/api/v1/allowlist/remove']!.post).required).toEqual(['value']);
   });
 
   it('describes the response the server sends', async () => {

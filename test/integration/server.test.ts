@@ -257,13 +257,14 @@ describe('socd serve on an embedded store', () => {
 function snapshotSamples() {
   const dir = path.join(REPO_ROOT, 'snapshot');
   const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
-  const urlhaus = read('urlhaus.csv').split('\n').find((line) => line.startsWith('"'))!.split('","')[2]!;
+  const urlhausRow = read('urlhaus.csv').split('\n').find((line) => line.startsWith('"'))!.split('","');
+  const [urlhaus, urlhausLastOnline] = [urlhausRow[2]!, urlhausRow[4]!.replace(' ', 'T')];
   const feodo = (JSON.parse(read('feodotracker.json')) as { ip_address: string }[])[0]!.ip_address;
   const threatfox = Object.values(JSON.parse(read('threatfox.json')) as Record<string, { ioc_type: string; ioc_value: string }[]>)
     .flat()
     .find((ioc) => ioc.ioc_type === 'domain')!.ioc_value;
   const kev = (JSON.parse(read('cisa-kev.json')) as { vulnerabilities: { cveID: string }[] }).vulnerabilities[0]!.cveID;
-  return { urlhaus, feodo, threatfox, kev };
+  return { values: { urlhaus, feodo, threatfox, kev }, urlhausLastOnline };
 }
 
 interface SourceBody {
@@ -310,12 +311,20 @@ describe('socd serve on a new, empty data directory', () => {
       expect(stats.data.byCategory['threat-intel']).toBe(['URLhaus', 'Feodo Tracker', 'ThreatFox'].reduce((sum, name) => sum + (runs.get(name)!.new as number), 0));
       expect(stats.data.feedHealth.total).toBeGreaterThanOrEqual(30);
 
-      // A block-list holds values of every snapshot file.
-      const txt = await get(`${served.url}/api/v1/iocs?format=txt&limit=10000`, adminKey);
-      expect(txt.status).toBe(200);
-      const values = new Set((await txt.text()).trim().split('\n'));
-      const samples = snapshotSamples();
-      for (const [file, value] of Object.entries(samples)) expect(values.has(value), `${file}: ${value}`).toBe(true);
+      // A block-list with the expired values holds values of every snapshot file; the default one
+      // only those still valid: a CVE never expires, a URL that URLhaus's online list (3 days'
+      // lifetime, src/ingest/catalogue.yaml) last saw online in the snapshot's August has.
+      const blockList = async (query: string) => {
+        const txt = await get(`${served.url}/api/v1/iocs?format=txt&limit=10000${query}`, adminKey);
+        expect(txt.status).toBe(200);
+        return new Set((await txt.text()).trim().split('\n'));
+      };
+      const [withExpired, active] = [await blockList('&include_expired=true'), await blockList('')];
+      const { values: samples, urlhausLastOnline } = snapshotSamples();
+      for (const [file, value] of Object.entries(samples)) expect(withExpired.has(value), `${file}: ${value}`).toBe(true);
+      expect([...active].every((value) => withExpired.has(value))).toBe(true);
+      expect(active.has(samples.kev)).toBe(true);
+      expect(active.has(samples.urlhaus)).toBe(Date.parse(`${urlhausLastOnline}Z`) + 3 * 86_400_000 > Date.now());
 
       // The catalogue shows the runs; a snapshot does not stand for a scheduled fetch.
       const sources = (await (await get(`${served.url}/api/v1/sources`, adminKey)).json()) as { data: SourceBody[] };

@@ -150,7 +150,8 @@ describe.each(BACKENDS)('GET /api/v1/sources on %s', (backend) => {
     expect(s.last_new_at).toBe(s.last_run!.finished_at);
     // The records endpoint agrees: the 78 URLs are there.
     const pro = await t.key('pro');
-    const records = (await get('/api/v1/iocs?type=url&limit=1', pro)).json() as { meta: { total: number } };
+    // (With the expired ones: the capture's URLs are past URLhaus's lifetime.)
+    const records = (await get('/api/v1/iocs?type=url&include_expired=true&limit=1', pro)).json() as { meta: { total: number } };
     expect(records.meta.total).toBe(78);
   });
 

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       upgradeUrl: undefined,
       corsOrigins: [],
       statsRefreshSeconds: 600,
+      changesRetentionDays: 90,
       requestTimeoutMs: 30_000,
       bodyLimitBytes: 1_048_576,
       maxUrlLength: 8192,

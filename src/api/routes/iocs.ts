@@ -11,8 +11,10 @@ import type { IocType } from '../../ioc/types.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../store/db.js';
 import { pageEvents } from '../../store/events.js';
-import { fuzzyPiece, MAX_FUZZY_PIECE, searcher } from '../../store/search.js';
+import { changesHead } from '../../store/lifecycle.js';
+import { fuzzyPiece, lifecycleOf, MAX_FUZZY_PIECE, searcher } from '../../store/search.js';
 import { Admission } from '../admission.js';
+import { CHANGES_SINCE_HEADER, sendDelta } from '../changes-feed.js';
 import { clientGone } from '../client-gone.js';
 import { answeredNotModified } from '../conditional.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
@@ -24,6 +26,7 @@ import { assertFormatAllowed } from '../guard.js';
 import { createListTotals } from '../list-total.js';
 import {
   AUTHENTICATED_ERRORS,
+  HISTORY_GONE,
   ListQuery,
   ListResponse,
   SearchQuery,
@@ -128,19 +131,29 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         tags: ['IOCs'],
         summary: 'List IOCs (Indicators of Compromise)',
         description:
-          'The IOC records (one per value per reporting source), newest first, in the format `format` names.',
+          'The IOC records (one per value per reporting source), newest first, in the format `format` names. ' +
+          'Records of expired indicators are left out unless `include_expired=true`; revoked and allow-listed values ' +
+          'always are. Every answer carries an `X-Changes-Since` header: where the list stands in the changes feed ' +
+          '(read before its records). A client that keeps the list follows the changes from there: ' +
+          '`GET /api/v1/iocs/changes?since=…`, or `format=txt&delta=true&since=…` for `+value` / `-value` lines.',
         operationId: 'listIOCs',
         querystring: ListQuery,
-        response: { 200: ListResponse, ...AUTHENTICATED_ERRORS },
+        response: { 200: ListResponse, ...HISTORY_GONE, ...AUTHENTICATED_ERRORS },
       },
     },
     async (request, reply) => {
       const key = request.apiKey!;
       const exporter = exporterFor(request.query.format ?? 'json')!;
       assertFormatAllowed(key, exporter);
+      const base = linkBase(request, publicUrl, trustProxy);
+      if (request.query.delta) return sendDelta(request, reply, db, request.query, key.tier, base);
       const q = resolveQuery(request.query, key.tier);
       if (request.query.cursor !== undefined) q.page.after = cursorOf(request.query.cursor, request.query.offset, exporter);
-      if (exporter.conditional && (await answeredNotModified(request, reply, db, q.filters.since))) return reply;
+      // Where the list stands in the changes feed, read before its records: a delta from there
+      // misses no change made while they are read (one it repeats changes nothing).
+      const head = await changesHead(db);
+      reply.header(CHANGES_SINCE_HEADER, head);
+      if (exporter.conditional && (await answeredNotModified(request, reply, db, q.filters.since, head))) return reply;
       const listMeta = async () => {
         const { total, exact } = await totals.count(q.filters, q.sinceIsLookback);
         return {
@@ -154,7 +167,6 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
           ...(q.notices.length > 0 && { notices: q.notices }),
         };
       };
-      const base = linkBase(request, publicUrl, trustProxy);
       const listLinks = (end: PageEnd) => pageLinks(request, base, q, end);
       const context = { listMeta, listLinks };
       const options: ReadOptions = { includeContext: request.query.include_context ?? true, articleBase: base };
@@ -182,7 +194,8 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
           'its first 64 characters: values containing them ranked by similarity, then near misses. The fallback has ' +
           'a time budget of its own, and runs a few at a time per API key and per server: beyond that it is refused ' +
           'with 429 (per key) or 503 (per server) and Retry-After. ' +
-          'The response says which type was detected and which normalized form was looked up.',
+          'The response says which type was detected and which normalized form was looked up, and for an exact match ' +
+          'where the value stands in its lifecycle (`lifecycle`): expired and revoked values stay findable, and say when and why.',
         operationId: 'searchIOCs',
         querystring: SearchQuery,
         response: { 200: SearchResponse, ...AUTHENTICATED_ERRORS },
@@ -194,7 +207,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       const { q } = request.query;
       const parsed = parseIoc(q);
       const normalized = parsed.ok ? parsed.ioc.normalized : refang(q).trim().toLowerCase();
-      const { matches: exact, related } = await search.exact(normalized, request.query.include_related ?? true, signal);
+      const { matches: exact, related, lifecycles } = await search.exact(normalized, request.query.include_related ?? true, signal);
       let matches = exact;
       let fuzzyStage: 'not_needed' | 'not_applicable' | 'done' | 'budget_spent' = 'not_needed';
       const notices: string[] = [];
@@ -220,6 +233,8 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
       const matchType = exact.length > 0 ? 'exact' : matches.length > 0 ? 'fuzzy' : 'none';
       // Why a known benign value is not found (or is found at low confidence only).
       const warning = parsed.ok ? warningFor(parsed.ioc.type, normalized) : undefined;
+      // Where an exact match stands in its lifecycle: expired and revoked values stay findable.
+      const lifecycle = lifecycleOf(lifecycles, parsed.ok ? parsed.ioc.type : undefined);
       // The records come as JSON text (the database writes them): the body is written around them,
       // in the order of SearchResponse, rather than parsed, built as objects and serialized again.
       const json = JSON.stringify;
@@ -230,6 +245,7 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         `"normalized":${json(normalized)},"normalization_notes":${json(parsed.ok ? parsed.ioc.notes : [])},` +
         (parsed.ok ? '' : `"detection_note":${json(parsed.reason)},`) +
         (warning === undefined ? '' : `"warning_list":${json(warning)},`) +
+        `"lifecycle":${json(lifecycle)},` +
         `"match_type":"${matchType}","matches":[${matches.join(',')}],"relatedIOCs":[${related.join(',')}],` +
         `"meta":{"total_matches":${matches.length},"related_count":${related.length},` +
         `"search_time_ms":${Math.round(performance.now() - started)},"fuzzy_stage":"${fuzzyStage}"` +
@@ -250,7 +266,9 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
         description:
           'An identity for SOC Defenders, then one object per distinct indicator among the matching records ' +
           '(indicators with STIX patterns; CVEs as vulnerability and ATT&CK techniques as attack-pattern objects), ' +
-          'with stable ids. `limit` counts indicators. Pro tier.',
+          'with stable ids. `limit` counts indicators. Expired indicators are left out unless `include_expired=true`; ' +
+          'with a `since` (an incremental export), the indicators that expired or were revoked since are carried as their ' +
+          'new version (`valid_until` in the past, or `revoked: true`). Pro tier.',
         operationId: 'exportSTIX',
         querystring: StixQuery,
         response: {
@@ -261,6 +279,9 @@ export const iocRoutes: FastifyPluginAsync<IocRoutesOptions> = async (fastify, {
     },
     async (request, reply) => {
       const q = resolveQuery(request.query, request.apiKey!.tier, 'stored-or-seen');
+      // Incremental: the indicators that expired or were revoked since are carried too (their new
+      // version says so), for the subscribers that hold them; a full export leaves them out.
+      if (q.filters.changedSince) q.filters.lifecycle = 'all';
       return sendExport(request, reply, db, stixExporter, q, { includeContext: true });
     },
   );

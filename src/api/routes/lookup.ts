@@ -1,7 +1,8 @@
 // GET /api/v1/lookup?value=…: one value answered as a whole: what it is, every source that
 // reported it (within the key's lookback), its articles, tags, techniques and CVEs, related
-// IOCs of the same article and feed entry, the warning list's verdict, a risk score that
-// explains itself and hunting queries ready to paste. Free tier allowed.
+// IOCs of the same article and feed entry, the warning list's verdict, where it stands in its
+// lifecycle (valid until, expired, revoked), a risk score that explains itself and hunting
+// queries ready to paste. Free tier allowed.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -19,7 +20,7 @@ import { MAX_LOOKUP_RELATED, MAX_LOOKUP_SIGHTINGS, MAX_OMITTED_COUNT, lookupReco
 import { InvalidParameterError } from '../errors.js';
 import { articlePageUrl, linkBase } from '../links.js';
 import { lookbackStart } from '../filters.js';
-import { AuthQuery, AUTHENTICATED_ERRORS, Nullable, StringEnum } from '../schemas.js';
+import { AuthQuery, AUTHENTICATED_ERRORS, IocLifecycleSchema, Nullable, StringEnum } from '../schemas.js';
 import { FEED_META } from './iocs.js';
 
 /** The longest value looked up (URLs are capped at the same length when stored). */
@@ -119,11 +120,15 @@ export const LookupResponse = Type.Object({
     warning_list: Nullable(
       Type.Object({ list: Type.String(), reason: Type.String() }, { description: 'When the value is a known benign or reserved value.' }),
     ),
+    lifecycle: Nullable(IocLifecycleSchema),
     risk: Type.Object({
       score: Type.Integer({ minimum: 0, maximum: 100 }),
       level: StringEnum([...RISK_LEVELS]),
       scored: Type.Boolean({ description: 'False for a type that is not scored (ATT&CK techniques).' }),
-      decay: Type.Object({ half_life_days: Nullable(Type.Number()), age_days: Nullable(Type.Number()) }),
+      decay: Type.Object({
+        half_life_days: Nullable(Type.Number({ description: "The type's half-life in force (the lifetimes table's); null: no decay." })),
+        age_days: Nullable(Type.Number()),
+      }),
       factors: Type.Array(
         Type.Object({
           name: Type.String(),
@@ -195,13 +200,14 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (fast
           'Detects the type of `value` (defanged input is refanged first, as the search does), normalizes it and answers for ' +
             'the indicator as a whole: every source that reported it with its own first/last seen, confidence and context, ' +
             'its articles, tags, ATT&CK techniques (with names), CVEs, related IOCs of the same articles and feed entries, ' +
-            'and the warning list\'s verdict. Records stored before your tier\'s lookback are left out, and ' +
+            'the warning list\'s verdict, and where the value stands in its lifecycle (`lifecycle`: valid until when, or ' +
+            'expired or revoked, when and why: an expired or revoked value stays findable here). Records stored before your tier\'s lookback are left out, and ' +
             '`omitted` and `meta.notices` say how many. A value nobody reported still answers 200 with `known: false`, its ' +
             'type and hunting queries; a value that is no IOC is a 400 naming `value` with the reason.',
           '',
           describeRiskModel(),
           '',
-          'Half-lives per type (the age decay):',
+          'Half-lives per type (the age decay).',
           '',
           describeDecayTable(),
           '',
@@ -225,7 +231,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (fast
       const now = new Date();
       // The lookback reads when a record was stored (extracted_at), as the list's `since` does.
       const since = lookbackStart(tier, now);
-      const found = await lookupRecords(db, ioc.normalized, since);
+      const found = await lookupRecords(db, ioc.normalized, ioc.type, since);
       const related = await lookupRelated(db, found, since);
       const base = linkBase(request, config.publicUrl, config.trustProxy);
       const itemUrl = (id: string) => articlePageUrl(base, id);
@@ -258,6 +264,8 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (fast
         sightings: records.map((r) => ({ source: r.source, category: r.category, origin: r.origin, confidence: r.confidence, lastSeen: new Date(r.last_seen) })),
         warning,
         now,
+        halfLifeDays: found.halfLifeDays,
+        lifecycle: found.lifecycle,
       });
       const firstSeen = records.reduce<string | null>((min, r) => (min === null || r.first_seen < min ? r.first_seen : min), null);
       const lastSeen = records.reduce<string | null>((max, r) => (max === null || r.last_seen > max ? r.last_seen : max), null);
@@ -317,6 +325,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (fast
           cves,
           related: { same_article: related.sameArticle.map(toRelated), same_entry: related.sameEntry.map(toRelated) },
           warning_list: warning === undefined ? null : { list: WARNING_LIST_NAME, reason: warning },
+          lifecycle: found.lifecycle,
           risk,
           ...(hunting && { hunting }),
           omitted: {

@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import { mispEventUuid, mispExporter, mispHashLine, mispManifestEntry, toMispEvent } from '../../export/misp.js';
 import type { Db } from '../../store/db.js';
 import { articleEvent, readEvents, streamEventHashes, summarizeEvents, type EventRef } from '../../store/events.js';
+import type { RecordFilters } from '../../store/iocs.js';
 import { answeredNotModified } from '../conditional.js';
 import { NotFoundError } from '../errors.js';
 import { resolveQuery } from '../filters.js';
@@ -20,12 +21,16 @@ const DAY_MS = 86_400_000;
 
 export const mispFeedRoutes: FastifyPluginAsync<{ db: Db }> = async (fastify, { db }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  /** The feed's window (the tier's lookback), once the key may have MISP; undefined once a 304 is sent. */
-  const window = async (request: FastifyRequest, reply: FastifyReply) => {
+  /**
+   * The feed's window (the tier's lookback), once the key may have MISP; undefined once a 304 is
+   * sent. Withdrawn records included: an instance that holds their events learns from the
+   * attributes that they expired or were revoked (export/misp.ts), where a list leaves them out.
+   */
+  const window = async (request: FastifyRequest, reply: FastifyReply): Promise<RecordFilters | undefined> => {
     const key = request.apiKey!;
     assertFormatAllowed(key, mispExporter);
     const { filters } = resolveQuery({}, key.tier);
-    return (await answeredNotModified(request, reply, db, filters.since)) ? undefined : filters;
+    return (await answeredNotModified(request, reply, db, filters.since)) ? undefined : { ...filters, lifecycle: 'all' };
   };
   const schema = (summary: string, description: string, operationId: string, type: string) => ({
     tags: ['IOCs'],
@@ -42,7 +47,7 @@ export const mispFeedRoutes: FastifyPluginAsync<{ db: Db }> = async (fastify, { 
       config: { scope: 'read:iocs' },
       schema: schema(
         'MISP feed: the manifest',
-        'Every event of the feed (one per article and per feed and day, over your tier\'s lookback) by uuid: info, Orgc, date, timestamp, threat level, analysis, tags. Point a MISP "MISP Feed" source at `/api/v1/misp/feed/`, with the key in a header.',
+        'Every event of the feed (one per article and per feed and day, over your tier\'s lookback) by uuid: info, Orgc, date, timestamp, threat level, analysis, tags. Point a MISP "MISP Feed" source at `/api/v1/misp/feed/`, with the key in a header. An event keeps its expired and revoked values, so that an instance holding it learns of them: the attribute of an expired value has `to_ids` false, a revoked one is `deleted`, and the event\'s timestamp moves.',
         'mispFeedManifest',
         'object',
       ),

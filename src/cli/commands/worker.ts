@@ -18,7 +18,7 @@ export function registerWorker(program: Command): void {
       const log = createLogger(config);
       const db = await openStore(config, 'socd worker', { log, onFatal: exitOnLostStore(log) });
       await syncSourceCatalogue(db);
-      const scheduler = startScheduler(db, { log, concurrency: config.ingestConcurrency });
+      const scheduler = startScheduler(db, { log, concurrency: config.ingestConcurrency, changesRetentionDays: config.changesRetentionDays });
       const refresh = setInterval(() => {
         refreshStatsIfDue(db, config.statsRefreshSeconds * 0.9).catch((err) => log.warn({ err }, 'stats refresh failed'));
       }, config.statsRefreshSeconds * 1000);

@@ -34,6 +34,7 @@ function record(type: IocType, extra: Partial<EventRecord> = {}): EventRecord {
     first_seen: '2026-07-20T10:00:00Z',
     last_seen: '2026-07-24T08:30:00Z',
     changed: 1784881800,
+    withdrawn: null,
     context: 'Seen in a "phishing" wave;\nsee the report.',
     tags: ['emotet', 'tlp:clear'],
     mitre_techniques: ['T1071.001', 'T9999'],
@@ -91,5 +92,23 @@ describe('the MISP writer', () => {
       for (const a of e.Attribute) hashes += mispHashLine(createHash('md5').update(a.value).digest('hex'), e.uuid);
     }
     expect(checkMispFeed({ manifest: JSON.parse(`{${entries.join(',')}}`), hashesCsv: hashes, events })).toEqual([]);
+  });
+
+  it('tells a withdrawn value the MISP way: expired, not for detection; revoked, deleted', () => {
+    const event: EventRecords = {
+      ...feedEvent,
+      records: [
+        record('ipv4'),
+        record('domain', { withdrawn: 'expired' }),
+        record('sha256', { withdrawn: 'revoked' }),
+      ],
+    };
+    const misp = toMispEvent(event, false);
+    expect(checkMispRestSearch({ response: [{ Event: misp }] })).toEqual([]);
+    expect(misp.Attribute.map((a) => [a.type, a.to_ids, a.deleted])).toEqual([
+      ['ip-dst', true, false],
+      ['domain', false, false],
+      ['sha256', false, true],
+    ]);
   });
 });

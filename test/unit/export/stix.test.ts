@@ -11,16 +11,20 @@ import {
 } from '../../../scripts/generate-stix-pattern-parser.js';
 import {
   createStixBundleWriter,
+  isRevokedState,
   SOCD_IDENTITY_ID,
   ATTACK_PATTERN_TIMESTAMP,
   STIX_CONFIDENCE,
+  stixMaterialState,
   stixPattern,
+  stixVersionObjects,
   toStixBundle,
   type StixAttackPattern,
   type StixBundle,
   type StixIndicator,
   type StixObject,
   type StixRelationship,
+  type StixSummary,
   type StixVulnerability,
 } from '../../../src/export/stix.js';
 import type { IndicatorSummary } from '../../../src/store/records.js';
@@ -427,5 +431,80 @@ describe('vulnerabilities', () => {
     });
     expect(byType(bundle, 'indicator')).toEqual([]);
     expect(validateStixBundle(bundle)).toEqual([]);
+  });
+});
+
+describe('the lifecycle in STIX', () => {
+  it('writes valid_until from the validity, after valid_from as STIX requires, and none for a value that never expires', () => {
+    const rows = [
+      summary('domain', 'valid.example', { valid_until: '2026-10-23T08:12:41.250Z' }),
+      // Validity cannot end before the knowledge began: a millisecond after valid_from.
+      summary('domain', 'early.example', { valid_until: '2026-07-01T00:00:00.000Z' }),
+      summary('domain', 'forever.example', { valid_until: null }),
+    ];
+    const bundle = toStixBundle(rows);
+    expect(validateStixBundle(bundle)).toEqual([]);
+    expect(indicatorNamed(bundle, 'valid.example').valid_until).toBe('2026-10-23T08:12:41.250Z');
+    const early = indicatorNamed(bundle, 'early.example');
+    expect(early.valid_until).toBe('2026-07-24T13:50:06.001Z');
+    expect(early.valid_until! > early.valid_from).toBe(true);
+    expect(indicatorNamed(bundle, 'forever.example')).not.toHaveProperty('valid_until');
+  });
+
+  it('moves modified when the lifecycle changed after the last sighting (a revocation is a new version)', () => {
+    const seen: StixSummary = { ...summary('domain', 'seen.example'), lifecycle_at: '2026-07-25T00:00:00.000Z' };
+    const revoked: StixSummary = { ...summary('domain', 'revoked.example', { revoked: true }), lifecycle_at: '2026-08-01T09:00:00.000Z' };
+    const bundle = toStixBundle([seen, revoked]);
+    expect(indicatorNamed(bundle, 'seen.example').modified).toBe(seen.last_seen);
+    expect(indicatorNamed(bundle, 'revoked.example')).toMatchObject({ modified: '2026-08-01T09:00:00.000Z', revoked: true });
+  });
+
+  it('revokes an indicator\'s indicates relationships with it', () => {
+    const bundle = toStixBundle([summary('domain', 'fp.example', { revoked: true, mitre_techniques: ['T1566'] })]);
+    expect(validateStixBundle(bundle)).toEqual([]);
+    const [relationship] = byType<StixRelationship>(bundle, 'relationship');
+    expect(relationship).toMatchObject({ revoked: true, source_ref: indicatorNamed(bundle, 'fp.example').id });
+  });
+
+  it('gives a value restored after a revocation a new object: a new id for it and its relationships, stable per restore', () => {
+    const row = summary('domain', 'restored.example', { mitre_techniques: ['T1566'] });
+    const cve = summary('cve', 'CVE-2024-3400');
+    const first = toStixBundle([row, cve]);
+    expect(objectIds(toStixBundle([{ ...row, stix_chain: 0 }, { ...cve, stix_chain: 0 }]))).toEqual(objectIds(first));
+    const again = toStixBundle([{ ...row, stix_chain: 1 }, { ...cve, stix_chain: 1 }]);
+    expect(validateStixBundle(again)).toEqual([]);
+    const [was, is] = [indicatorNamed(first, 'restored.example'), indicatorNamed(again, 'restored.example')];
+    expect(is.id).not.toBe(was.id);
+    expect(is.id).toMatch(/^indicator--[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(byType<StixRelationship>(again, 'relationship')[0]!.source_ref).toBe(is.id);
+    expect(byType<StixRelationship>(again, 'relationship')[0]!.id).not.toBe(byType<StixRelationship>(first, 'relationship')[0]!.id);
+    expect(byType(again, 'vulnerability')[0]!.id).not.toBe(byType(first, 'vulnerability')[0]!.id);
+    expect(objectIds(toStixBundle([{ ...row, stix_chain: 1 }, { ...cve, stix_chain: 1 }]))).toEqual(objectIds(again));
+    expect(indicatorNamed(toStixBundle([{ ...row, stix_chain: 2 }]), 'restored.example').id).not.toBe(is.id);
+  });
+
+  it('makes validity and revocation material to a version, and knows a revoked state', () => {
+    const row = summary('domain', 'state.example');
+    const base = stixMaterialState(row);
+    // Never expiring: the state as it was before validity was part of it.
+    expect(stixMaterialState({ ...row, valid_until: null })).toBe(base);
+    expect(JSON.parse(base)).toHaveLength(4);
+    const until = stixMaterialState({ ...row, valid_until: '2026-10-23T08:12:41.250Z' });
+    expect(until).not.toBe(base);
+    expect(stixMaterialState({ ...row, valid_until: '2026-11-23T08:12:41.250Z' })).not.toBe(until);
+    expect(isRevokedState(base)).toBe(false);
+    expect(isRevokedState(until)).toBe(false);
+    expect(isRevokedState(stixMaterialState({ ...row, revoked: true, valid_until: '2026-10-23T08:12:41.250Z' }))).toBe(true);
+  });
+
+  it('dates a TAXII version by the version alone, whatever the lifecycle time says', () => {
+    const row: StixSummary = {
+      ...summary('domain', 'version.example', { revoked: true, valid_until: '2026-10-23T08:12:41.250Z' }),
+      lifecycle_at: '2026-09-01T00:00:00.000Z',
+    };
+    const { object } = stixVersionObjects(row, '2026-09-01T00:00:00.123Z');
+    const indicator = JSON.parse(object!.json) as StixIndicator;
+    expect(indicator).toMatchObject({ modified: '2026-09-01T00:00:00.123Z', revoked: true, valid_until: '2026-10-23T08:12:41.250Z' });
+    expect(validateStixBundle({ type: 'bundle', id: 'bundle--3f1c7a52-5d0e-4b8e-9a43-2f6d1c0b9e71', objects: [indicator] })).toEqual([]);
   });
 });

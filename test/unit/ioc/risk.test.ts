@@ -1,6 +1,7 @@
 // The risk score factor by factor: each moves the score the way its explanation says, the
 // contributions sum to the score, the score stays in 0..100, and it never falls when a source is
-// added nor rises when the sightings grow older.
+// added nor rises when the sightings grow older. The half-life is the one handed in (the lifetimes
+// table's), a revoked value scores 0 and says why, an expired one says when.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DECAY_DEFAULTS, describeDecayTable } from '../../../src/ioc/decay.js';
@@ -15,6 +16,7 @@ import {
   riskLevel,
   scoreRisk,
   type RiskFactorName,
+  type RiskLifecycle,
   type RiskScore,
   type RiskSighting,
 } from '../../../src/ioc/risk.js';
@@ -137,6 +139,56 @@ describe('the risk score, factor by factor', () => {
     expect(factor(risk, 'age_decay').explanation).toContain('exploited');
   });
 
+  it('fades by the half-life handed in (the lifetimes table\'s), and says when it is not the default', () => {
+    const seen = [sighting({ lastSeen: daysAgo(28) })];
+    const byDefault = scoreRisk({ type: 'ipv4', sightings: seen, now: NOW });
+    const sameAsDefault = scoreRisk({ type: 'ipv4', sightings: seen, now: NOW, halfLifeDays: DECAY_DEFAULTS.ipv4.halfLifeDays });
+    expect(sameAsDefault).toEqual(byDefault);
+    // Twice the default half-life: 28 days is one half-life, not two.
+    const slower = scoreRisk({ type: 'ipv4', sightings: seen, now: NOW, halfLifeDays: 28 });
+    expect(slower.decay).toEqual({ half_life_days: 28, age_days: 28 });
+    expect(factor(slower, 'recency').contribution).toBe(RECENCY_POINTS / 2);
+    expect(slower.score).toBe(40);
+    expect(slower.score).toBeGreaterThan(byDefault.score);
+    expect(factor(slower, 'age_decay').explanation).toContain('28 days');
+    expect(factor(slower, 'age_decay').explanation).toContain('lifetimes table');
+    // null: the evidence does not fade at all.
+    const never = scoreRisk({ type: 'ipv4', sightings: [sighting({ lastSeen: daysAgo(3000) })], now: NOW, halfLifeDays: null });
+    expect(never.score).toBe(80);
+    expect(never.decay.half_life_days).toBeNull();
+    expect(factor(never, 'age_decay').contribution).toBe(0);
+  });
+
+  it('a revoked value scores 0, with a factor that says when and why', () => {
+    const revoked: RiskLifecycle = { status: 'revoked', valid_until: null, revoked_at: '2026-07-30T08:00:00Z', reason: 'our own mail relay' };
+    const risk = scoreRisk({ type: 'ipv4', sightings: [sighting()], now: NOW, lifecycle: revoked });
+    expect(risk).toMatchObject({ score: 0, level: 'none', scored: true });
+    expect(factor(risk, 'revoked')).toMatchObject({ value: 'our own mail relay', contribution: -80 });
+    expect(factor(risk, 'revoked').explanation).toContain('2026-07-30');
+    expect(factor(risk, 'revoked').explanation).toContain('our own mail relay');
+    expect(sum(risk)).toBe(0);
+    // On the warning list too: the warning takes its share, the revocation the rest.
+    const both = scoreRisk({ type: 'ipv4', sightings: [sighting()], warning: 'x', now: NOW, lifecycle: revoked });
+    expect(factor(both, 'revoked').contribution).toBe(-WARNING_CAP);
+    expect(both.score).toBe(0);
+  });
+
+  it('an expired value keeps what the decay leaves, with a factor that says when it expired', () => {
+    const seen = [sighting({ lastSeen: daysAgo(40) })];
+    const active = scoreRisk({ type: 'ipv4', sightings: seen, now: NOW, lifecycle: { status: 'active', valid_until: '2026-08-02T00:00:00Z', revoked_at: null, reason: null } });
+    const expired = scoreRisk({
+      type: 'ipv4',
+      sightings: seen,
+      now: NOW,
+      lifecycle: { status: 'expired', valid_until: '2026-07-22T12:00:00Z', revoked_at: null, reason: 'not reported since 2026-06-22 (ipv4 lifetime 30 days)' },
+    });
+    expect(active.factors.map((f) => f.name)).not.toContain('expired');
+    expect(expired.score).toBe(active.score);
+    expect(factor(expired, 'expired')).toMatchObject({ value: '2026-07-22T12:00:00Z', contribution: 0 });
+    expect(factor(expired, 'expired').explanation).toContain('Expired on 2026-07-22');
+    expect(factor(expired, 'expired').explanation).toContain('ipv4 lifetime 30 days');
+  });
+
   it('levels', () => {
     expect([0, 1, 29, 30, 59, 60, 79, 80, 100].map(riskLevel)).toEqual(['none', 'low', 'low', 'medium', 'medium', 'high', 'high', 'critical', 'critical']);
   });
@@ -150,6 +202,9 @@ describe('the risk score, factor by factor', () => {
     expect(table).toContain(`| ipv4 | ${DECAY_DEFAULTS.ipv4.halfLifeDays} days |`);
     expect(table).toContain('| sha256 | no decay |');
     expect(table).toContain('| mitre_attack | not scored |');
+    // The table gives the defaults; where the ones in force live and who changes them.
+    expect(table).toContain('PUT /api/v1/lifetimes');
+    expect(describeRiskModel()).toContain('`revoked`');
   });
 });
 
@@ -163,17 +218,28 @@ describe('the risk score, as a whole', () => {
   });
   const arbType = fc.constantFrom(...IOC_TYPES.filter((type) => type !== 'mitre_attack'));
   const arbWarning = fc.option(fc.constantFrom('private address (RFC 1918)', 'SHA-256 of the empty file'), { nil: undefined });
+  const arbHalfLife = fc.option(fc.integer({ min: 1, max: 3650 }), { nil: undefined });
+  const arbLifecycle = fc.option(
+    fc.record({
+      status: fc.constantFrom('active' as const, 'expired' as const, 'revoked' as const),
+      valid_until: fc.constant('2026-07-01T00:00:00Z'),
+      revoked_at: fc.constant('2026-07-15T00:00:00Z'),
+      reason: fc.constant('a reason'),
+    }),
+    { nil: undefined },
+  );
 
   it('is the sum of its contributions, a whole number in 0..100, at the level of its score', () => {
     fc.assert(
-      fc.property(arbType, fc.array(arbSighting, { maxLength: 8 }), arbWarning, (type, sightings, warning) => {
-        const risk = scoreRisk({ type, sightings, warning, now: NOW });
+      fc.property(arbType, fc.array(arbSighting, { maxLength: 8 }), arbWarning, arbHalfLife, arbLifecycle, (type, sightings, warning, halfLifeDays, lifecycle) => {
+        const risk = scoreRisk({ type, sightings, warning, now: NOW, halfLifeDays, lifecycle });
         expect(sum(risk)).toBe(risk.score);
         expect(Number.isInteger(risk.score)).toBe(true);
         expect(risk.score).toBeGreaterThanOrEqual(0);
         expect(risk.score).toBeLessThanOrEqual(100);
         expect(risk.level).toBe(riskLevel(risk.score));
         if (warning) expect(risk.score).toBeLessThanOrEqual(WARNING_CAP);
+        if (lifecycle?.status === 'revoked') expect(risk.score).toBe(0);
       }),
     );
   });

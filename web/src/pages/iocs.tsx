@@ -16,7 +16,7 @@ import { useApi, useTitle } from '../hooks';
 import { useSession, type Me } from '../session';
 
 const LIST = '/api/v1/iocs';
-const FILTERS = ['type', 'category', 'confidence', 'industry', 'since', 'until', 'limit'] as const;
+const FILTERS = ['type', 'category', 'confidence', 'industry', 'since', 'until', 'include_expired', 'limit'] as const;
 type Filter = (typeof FILTERS)[number];
 type Filters = Record<Filter, string>;
 
@@ -254,6 +254,13 @@ function IocFilters({ filters, doc, invalid }: { filters: Filters; doc?: ApiDocu
       <div>
         <label for="iocs-until">Stored before</label>
         <input type="text" {...field('until')} placeholder="2026-05-17T12:00:00Z" spellcheck={false} autocomplete="off" />
+      </div>
+      <div>
+        <label for="iocs-include_expired">Expired IOCs</label>
+        <select {...field('include_expired')}>
+          <option value="">Hidden (block-lists)</option>
+          <option value="true">Shown</option>
+        </select>
       </div>
       <div>
         <label for="iocs-limit">Per page</label>

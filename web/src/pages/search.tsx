@@ -1,5 +1,5 @@
 // The answer page for one value (/search?value=…, where the header's search box leads): the
-// verdict first (score, sources, first and last seen), then what explains it and where to pivot:
+// verdict first (where it stands in its lifecycle, score, sources, first and last seen), then what explains it and where to pivot:
 // the records, related IOCs, articles, techniques, CVEs and the hunting queries. A value nobody
 // reported, or a fragment that is no IOC, gets the partial search's near matches.
 import { useState } from 'preact/hooks';
@@ -52,6 +52,15 @@ interface RiskFactor {
   explanation: string;
 }
 
+/** Where the value stands in its lifecycle (valid until, expired, revoked). */
+interface Lifecycle {
+  status: 'active' | 'expired' | 'revoked';
+  valid_until: string | null;
+  revoked_at: string | null;
+  reason: string | null;
+  summary: string;
+}
+
 interface Lookup {
   meta: { lookback_days: number; since: string; notices?: string[] };
   data: {
@@ -70,6 +79,7 @@ interface Lookup {
     cves: string[];
     related: { same_article: RelatedIoc[]; same_entry: RelatedIoc[] };
     warning_list: { list: string; reason: string } | null;
+    lifecycle: Lifecycle | null;
     risk: { score: number; level: string; scored: boolean; factors: RiskFactor[] };
     hunting?: Record<string, { query: string | null; note: string }>;
   };
@@ -200,6 +210,7 @@ function Verdict({ answer: a }: { answer: Lookup['data'] }) {
           <strong>On the warning list</strong> ({a.warning_list.list}): {a.warning_list.reason}
         </p>
       )}
+      {a.lifecycle && <LifecycleLine lifecycle={a.lifecycle} />}
       {!a.known ? (
         <p class="note">
           <strong>Unknown.</strong> No source has reported this value.
@@ -257,6 +268,23 @@ function Verdict({ answer: a }: { answer: Lookup['data'] }) {
   );
 }
 
+const LIFECYCLE_LABELS: Record<Lifecycle['status'], { label: string; badge: string }> = {
+  active: { label: 'Active', badge: 'ok' },
+  expired: { label: 'Expired', badge: 'warn' },
+  revoked: { label: 'Revoked', badge: 'bad' },
+};
+
+/** The lifecycle in a line: a badge, then the server's sentence (text, as every value here). */
+function LifecycleLine({ lifecycle }: { lifecycle: Lifecycle }) {
+  const { label, badge } = LIFECYCLE_LABELS[lifecycle.status];
+  return (
+    <p class={`note lifecycle ${lifecycle.status}`}>
+      <span class={`badge ${badge}`}>{label}</span> {lifecycle.summary}
+      {lifecycle.status !== 'active' && <span class="muted"> · left out of the lists</span>}
+    </p>
+  );
+}
+
 const FACTOR_NAMES: Record<string, string> = {
   sources: 'Sources',
   source_kind: 'Kind of source',
@@ -264,6 +292,8 @@ const FACTOR_NAMES: Record<string, string> = {
   recency: 'Recency',
   age_decay: 'Age decay',
   warning_list: 'Warning list',
+  revoked: 'Revoked',
+  expired: 'Expired',
   not_scored: 'Not scored',
 };
 
