@@ -1,4 +1,4 @@
-// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,formats,adversarial,start,ingest,extract,dashboard]
+// npm run bench [-- --size N] [--backend external|embedded|both] [--runs N] [--only api,list,formats,adversarial,start,ingest,lifecycle,extract,dashboard]
 // Loads a seeded corpus of IOC records, then prints each figure of the API beside a floor
 // measured in the same run, and their ratio (these machines are noisy: only ratios compare).
 // The API figures are taken by a client process of its own (bench/client.ts), each in turns
@@ -11,7 +11,9 @@
 // the exact search, and a walk of the articles' pages beside the bare route, taken in turns); then a table compares the backends:
 // each figure's embedded/external ratio, the median of the runs' ratios and each run's.
 // Then hostile searches on the embedded store (bench/adversarial.ts), start-up and memory on the embedded store (bench/start.ts), ingestion (bench/ingest.ts:
-// upserts beside COPY, on both backends), article extraction (bench/extract.ts) and the
+// upserts beside COPY, on both backends), the IOC lifecycle (bench/lifecycle.ts: the expiry sweep
+// over --size indicators, the active-only lists and the changes feed beside the unfiltered list,
+// on both backends), article extraction (bench/extract.ts) and the
 // dashboard's first page in Chromium (bench/dashboard.ts). --only runs
 // some of the sections. `start` runs the build in dist/ (npm run bench builds it first).
 import { parseArgs } from 'node:util';
@@ -24,6 +26,7 @@ import { benchDashboard } from './dashboard.js';
 import { benchExtraction } from './extract.js';
 import { benchFormats, walk } from './formats.js';
 import { benchIngest } from './ingest.js';
+import { benchLifecycle } from './lifecycle.js';
 import { benchList } from './list.js';
 import type { HttpProbe, Probe, Results, Step } from './client.js';
 import { formatNumber, median, printTable, runClient, type Latency, type Row } from './measure.js';
@@ -35,10 +38,10 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1000000' },
     backend: { type: 'string', default: 'both' },
     runs: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'api,list,formats,adversarial,start,ingest,extract,dashboard' },
+    only: { type: 'string', default: 'api,list,formats,adversarial,start,ingest,lifecycle,extract,dashboard' },
   },
 });
-const ALL_SECTIONS = ['api', 'list', 'formats', 'adversarial', 'start', 'ingest', 'extract', 'dashboard'];
+const ALL_SECTIONS = ['api', 'list', 'formats', 'adversarial', 'start', 'ingest', 'lifecycle', 'extract', 'dashboard'];
 const SECTIONS = new Set(args.only.split(','));
 for (const section of SECTIONS) if (!ALL_SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${ALL_SECTIONS.join(', ')})`);
 const BACKENDS = parseBackends(args.backend);
@@ -266,5 +269,6 @@ if (corpus && SECTIONS.has('formats')) await benchFormats(corpus, BACKENDS);
 if (corpus && SECTIONS.has('adversarial')) await benchAdversarial(corpus);
 if (SECTIONS.has('start')) await benchStart();
 if (SECTIONS.has('ingest')) await benchIngest({ size: SIZE, backend: args.backend });
+if (SECTIONS.has('lifecycle')) await benchLifecycle({ size: SIZE, backends: BACKENDS });
 if (SECTIONS.has('extract')) await benchExtraction();
 if (SECTIONS.has('dashboard')) await benchDashboard();
