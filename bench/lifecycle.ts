@@ -73,11 +73,23 @@ function describePlan(explained: { Plan: PlanNode; 'Execution Time': number }): 
  * notes the plan and answers no rows: the store's own functions, given this, show the plans of
  * their real statements, and stop after their first (nothing read, nothing written).
  */
-function explaining(db: Queryable, label: string, notes: string[]): Queryable {
+function explaining(db: Queryable, label: string, notes: string[], generic = false): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       if (sql.includes('pg_advisory_xact_lock')) return db.query<R>(sql, params);
-      const [row] = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode; 'Execution Time': number }] }>(`explain (analyze, buffers, format json) ${sql}`, params);
+      type Explained = { 'QUERY PLAN': [{ Plan: PlanNode; 'Execution Time': number }] };
+      let row: Explained | undefined;
+      if (generic) {
+        // The store prepares its statements: after five runs on a connection, PostgreSQL may keep
+        // one generic plan for them (planned without the parameters' values).
+        const literal = (p: unknown) => (p instanceof Date ? `'${p.toISOString()}'` : typeof p === 'number' ? String(p) : `'${String(p).replace(/'/g, "''")}'`);
+        await db.query('set local plan_cache_mode = force_generic_plan');
+        await db.query(`prepare bench_plan as ${sql}`);
+        [row] = await db.query<Explained>(`explain (analyze, buffers, format json) execute bench_plan (${params.map(literal).join(', ')})`);
+        await db.query('deallocate bench_plan');
+      } else {
+        [row] = await db.query<Explained>(`explain (analyze, buffers, format json) ${sql}`, params);
+      }
       notes.push(`${label}: ${describePlan(row!['QUERY PLAN'][0])}`);
       return [];
     },
@@ -98,15 +110,18 @@ async function plans(store: Db, cursor: { at: string; id: string }, changesAfter
   await list('list page by cursor, include_expired', { since, lifecycle: 'with-expired' }, 100, cursor);
   await list('ipv4 page, active only', { since, type: 'ipv4' }, 100);
   await list('ipv4 page, include_expired', { since, type: 'ipv4', lifecycle: 'with-expired' }, 100);
+  // A rarer type: its own slice of the type index, rather than a walk of the list filtered by type.
+  await list('email page, active only', { since, type: 'email' }, 100);
+  await list('email page, include_expired', { since, type: 'email', lifecycle: 'with-expired' }, 100);
   await readChanges(explaining(store, 'changes page of 100', notes), changesAfter, 100);
   await readChanges(explaining(store, 'changes page of 1000', notes), changesAfter, 1000);
   return notes;
 }
 
 /** The sweep's candidate statement, explained in a transaction that writes nothing. */
-async function sweepPlan(store: Db, now: Date, label: string): Promise<string[]> {
+async function sweepPlan(store: Db, now: Date, label: string, generic = false): Promise<string[]> {
   const notes: string[] = [];
-  const db: Db = { ...store, transaction: (fn) => store.transaction((tx) => fn(explaining(tx, label, notes))) };
+  const db: Db = { ...store, transaction: (fn) => store.transaction((tx) => fn(explaining(tx, label, notes, generic))) };
   await sweepLifecycle(db, now);
   return notes;
 }
@@ -201,6 +216,8 @@ async function lifecycleFigures(store: Db, corpus: Corpus, label: string): Promi
   const [firstVersions, firstPublishMs] = await timed(`${label}: their first STIX versions`, () => timeIt(() => publishStixVersions(store, () => t0)));
   await timed(`${label}: vacuum analyze`, () => store.query('vacuum analyze'));
   const idleBeforeMs = await idleSweeps(store, t0);
+  planNotes.push(...(await sweepPlan(store, t0, 'sweep candidates, nothing due, vacuumed')));
+  planNotes.push(...(await sweepPlan(store, t0, 'sweep candidates, nothing due, vacuumed, generic plan', true)));
 
   // Age: the date by which DUE of the validities have ended; a tenth of those reported again before it.
   const [{ t1 }] = (await store.query<{ t1: Date }>(
@@ -368,7 +385,12 @@ export interface LifecycleBenchOptions {
 
 export async function benchLifecycle({ size, backends }: LifecycleBenchOptions): Promise<void> {
   console.log(`\n# Lifecycle benchmark (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores)`);
-  const corpus = await timed(`generate the corpus of ${size} indicators`, async () => generateCorpus(Math.ceil(size * RECORDS_PER_INDICATOR)));
+  const generated = await timed(`generate the corpus of ${size} indicators`, async () => generateCorpus(Math.ceil(size * RECORDS_PER_INDICATOR)));
+  // Stored in the order they were seen, as a store that ingestion filled over a year: the values
+  // that expire together (long unreported) lie together, as they do in a live store (the
+  // generator's order, random in time, would scatter them over every page of both tables).
+  const byTime = <T>(rows: T[], at: (row: T) => Date) => [...rows].sort((a, b) => at(a).getTime() - at(b).getTime());
+  const corpus = { ...generated, indicators: byTime(generated.indicators, (i) => i.firstSeen), records: byTime(generated.records, (r) => r.extractedAt) };
   log(`${corpus.indicators.length} indicators, ${corpus.records.length} records, ${corpus.articles.length} articles`);
   for (const backend of backends) {
     await withLoadedService(backend, corpus, async ({ label, service, keys, db }) => {
