@@ -4,6 +4,8 @@
 // records from feeds, some from articles; a value now and then reported by several sources.
 import { attackTechnique } from '../src/ioc/attack.js';
 import { indicatorId, parseIoc, recordId, type IocType } from '../src/ioc/index.js';
+import type { Confidence } from '../src/ioc/types.js';
+import type { NewRecord } from '../src/store/upsert.js';
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
@@ -92,6 +94,24 @@ export interface Corpus {
 }
 
 /** Generates `size` records (and the indicators and articles they name). */
+/** A corpus record as the pipeline hands it to the store (upsertRecords), last seen at `lastSeen`. */
+export function toNewRecord(r: CorpusRecord, i: CorpusIndicator, lastSeen = r.lastSeen): NewRecord {
+  return {
+    ioc: { type: i.type, value: i.value, normalized: i.normalized, notes: [] },
+    confidence: r.confidence as Confidence,
+    firstSeen: r.firstSeen,
+    lastSeen,
+    context: r.context,
+    tags: r.tags,
+    mitreTechniques: r.mitre,
+    industries: r.industries,
+    referenceUrl: null,
+    articleId: r.articleId,
+    ports: [],
+    suppressedReason: null,
+  };
+}
+
 export function generateCorpus(size: number, seed = 20261123, now = Date.now()): Corpus {
   const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;

@@ -20,13 +20,12 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.js';
-import type { Confidence } from '../src/ioc/types.js';
 import type { Db } from '../src/store/db.js';
 import { upsertRecords, type NewRecord } from '../src/store/upsert.js';
 import type { SourceRef } from '../src/store/sources.js';
 import { openStore } from '../src/store/open.js';
 import { openBenchDatabase, parseBackends, type BackendName } from './backends.js';
-import { corpusCsv, COPY_COLUMNS, generateCorpus, type Corpus, type CorpusIndicator, type CorpusRecord } from './corpus.js';
+import { corpusCsv, COPY_COLUMNS, generateCorpus, toNewRecord, type Corpus, type CorpusIndicator, type CorpusRecord } from './corpus.js';
 import { printTable, type Row } from './measure.js';
 
 /** As src/ingest/pipeline.ts. */
@@ -72,24 +71,9 @@ function sourceRuns(corpus: Corpus, stored: ReadonlySet<CorpusRecord>): SourceRu
     bySource.set(r.sourceIndex, list);
   }
   return [...bySource.entries()].map(([sourceIndex, records]) => {
-    const toNew = (r: CorpusRecord): NewRecord => {
-      const i = indicators.get(r.indicatorId)!;
-      return {
-        ioc: { type: i.type, value: i.value, normalized: i.normalized, notes: [] },
-        confidence: r.confidence as Confidence,
-        firstSeen: r.firstSeen,
-        // a re-sighting: the feed lists it again, seen later
-        lastSeen: stored.has(r) ? new Date(r.lastSeen.getTime() + RESIGHTING_DELAY_MS) : r.lastSeen,
-        context: r.context,
-        tags: r.tags,
-        mitreTechniques: r.mitre,
-        industries: r.industries,
-        referenceUrl: null,
-        articleId: r.articleId,
-        ports: [],
-        suppressedReason: null,
-      };
-    };
+    // a re-sighting: the feed lists it again, seen later
+    const toNew = (r: CorpusRecord): NewRecord =>
+      toNewRecord(r, indicators.get(r.indicatorId)!, stored.has(r) ? new Date(r.lastSeen.getTime() + RESIGHTING_DELAY_MS) : r.lastSeen);
     // The pipeline stores a run's feed records first, then its articles' records.
     const batches = () => {
       const out: ReturnType<SourceRun['batches']> = [];

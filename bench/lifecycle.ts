@@ -19,7 +19,6 @@
 import os from 'node:os';
 import { encodeCursor } from '../src/api/cursor.js';
 import { publishStixVersions } from '../src/ingest/publish.js';
-import type { Confidence } from '../src/ioc/types.js';
 import type { Db, Queryable } from '../src/store/db.js';
 import { keysetAt, streamRecords, type RecordFilters } from '../src/store/iocs.js';
 import { readChanges, sweepLifecycle } from '../src/store/lifecycle.js';
@@ -28,7 +27,7 @@ import type { SourceRef } from '../src/store/sources.js';
 import { upsertRecords, type NewRecord } from '../src/store/upsert.js';
 import type { BackendName } from './backends.js';
 import type { HttpProbe, Results, Step } from './client.js';
-import { generateCorpus, type Corpus } from './corpus.js';
+import { generateCorpus, toNewRecord, type Corpus } from './corpus.js';
 import { get, median, printTable, runClient, type Latency, type Row } from './measure.js';
 import { LOOKBACK_DAYS, log, timed, withLoadedService } from './service.js';
 
@@ -158,24 +157,10 @@ async function reportAgain(store: Db, corpus: Corpus, ids: Set<string>, lastSeen
   const batches = new Map<string, { source: SourceRef; origin: 'feed' | 'article'; records: NewRecord[] }>();
   for (const r of corpus.records) {
     if (!ids.has(r.indicatorId)) continue;
-    const i = indicators.get(r.indicatorId)!;
     const source = byName.get(corpus.sources[r.sourceIndex]!.name)!;
     const key = `${source.id}:${r.origin}`;
     const batch = batches.get(key) ?? { source, origin: r.origin, records: [] };
-    batch.records.push({
-      ioc: { type: i.type, value: i.value, normalized: i.normalized, notes: [] },
-      confidence: r.confidence as Confidence,
-      firstSeen: r.firstSeen,
-      lastSeen,
-      context: r.context,
-      tags: r.tags,
-      mitreTechniques: r.mitre,
-      industries: r.industries,
-      referenceUrl: null,
-      articleId: r.articleId,
-      ports: [],
-      suppressedReason: null,
-    });
+    batch.records.push(toNewRecord(r, indicators.get(r.indicatorId)!, lastSeen));
     batches.set(key, batch);
   }
   let n = 0;

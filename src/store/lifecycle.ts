@@ -440,14 +440,6 @@ export async function seedSourceLifetime(db: Queryable, sourceId: number, lifeti
   );
 }
 
-/** The risk score's half-life per type, as the lifetimes table says. */
-export async function readHalfLives(db: Queryable): Promise<Map<IocType, number | null>> {
-  const rows = await db.query<{ type: IocType; half_life_days: number | null }>(
-    'select ioc_type as type, half_life_days from lifetimes where source_id is null',
-  );
-  return new Map(rows.map((row) => [row.type, row.half_life_days]));
-}
-
 // ---- reading the feed -----------------------------------------------------------------------------
 
 /** Since when the feed is complete (RFC 3339, microseconds): a `since` before it cannot be answered. */

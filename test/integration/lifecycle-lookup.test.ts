@@ -12,7 +12,7 @@ import { publishStixVersions } from '../../src/ingest/publish.js';
 import { DECAY_DEFAULTS } from '../../src/ioc/decay.js';
 import { parseIoc } from '../../src/ioc/index.js';
 import { IOC_TYPES, type IocType } from '../../src/ioc/types.js';
-import { readHalfLives, setLifetime, setRevoked, sweepLifecycle } from '../../src/store/lifecycle.js';
+import { setLifetime, setRevoked, sweepLifecycle } from '../../src/store/lifecycle.js';
 import { lifecycleOf, searcher } from '../../src/store/search.js';
 import { ensureImportSource, type SourceRef } from '../../src/store/sources.js';
 import { upsertRecords, type NewRecord } from '../../src/store/upsert.js';
@@ -111,7 +111,10 @@ describe.each(BACKENDS)('search and lookup say where a value stands in its lifec
   });
 
   it('the half-lives of the lifetimes table start as the documented defaults', async () => {
-    const halfLives = await readHalfLives(store.db);
+    const rows = await store.db.query<{ type: IocType; half_life_days: number | null }>(
+      'select ioc_type as type, half_life_days from lifetimes where source_id is null',
+    );
+    const halfLives = new Map(rows.map((row) => [row.type, row.half_life_days]));
     for (const type of IOC_TYPES) expect([type, halfLives.get(type)]).toEqual([type, DECAY_DEFAULTS[type].halfLifeDays]);
   });
 

@@ -81,7 +81,6 @@ function printLifetimes(rows: LifetimeRow[]): void {
   }
 }
 
-
 export function registerLifecycle(program: Command): void {
   const lifetimes = program.command('lifetimes').description('how long IOCs stay listed after a source last reported them (also GET/PUT /api/v1/lifetimes)');
 
