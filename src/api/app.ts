@@ -243,7 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(changesRoutes, { db, config });
       await api.register(lookupRoutes, { db, config });
       await api.register(statsRoutes, { stats });
-      await api.register(sourcesRoutes, { db });
+      await api.register(sourcesRoutes, { db, stats });
       await api.register(mispFeedRoutes, { db });
       await api.register(keysRoutes, { db, authenticator });
       await api.register(lifecycleRoutes, { db });

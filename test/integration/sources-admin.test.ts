@@ -73,6 +73,8 @@ describe.each(BACKENDS)('sources over HTTP for admins on %s', (backend) => {
 
   it('runs a source now and answers with the run it made; its records are served at once', async () => {
     upstream.on('/feodo.json', serveFixture(FEODO_JSON, { contentType: 'application/json' }));
+    const stats = async () => (await t.app.inject({ url: '/api/v1/iocs/stats', headers: { 'x-api-key': reader } })).json().data as { totalIOCs: number; bySource: Record<string, number> };
+    expect((await stats()).bySource[FEED]).toBeUndefined();
     const res = await post(`/api/v1/sources/${encodeURIComponent(FEED)}/run`, admin);
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -85,6 +87,10 @@ describe.each(BACKENDS)('sources over HTTP for admins on %s', (backend) => {
       .map((r) => r.value)
       .sort();
     expect(values).toEqual(FEODO_IPS);
+    // The stats this instance serves count them already, not at its next poll of the cache.
+    const after = await stats();
+    expect(after.bySource[FEED]).toBe(FEODO_IPS.length);
+    expect(after.totalIOCs).toBe((await store.db.query<{ n: number }>('select count(*)::int as n from sightings'))[0]!.n);
   });
 
   it('reports a failed run in words, as a finished run', async () => {

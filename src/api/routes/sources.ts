@@ -9,6 +9,7 @@ import type { Db } from '../../store/db.js';
 import { findSource, findSourceStatus, listSourceStatus, setSourceEnabled, type SourceRow } from '../../store/sources.js';
 import { refreshStats } from '../../store/stats.js';
 import { AppError, NotFoundError } from '../errors.js';
+import type { StatsCache } from '../stats-cache.js';
 import { AuthQuery, AUTHENTICATED_ERRORS, ErrorResponse, SourceResponse, SourceRunResponse, SourcesResponse } from '../schemas.js';
 import { FEED_META } from './iocs.js';
 
@@ -25,7 +26,7 @@ const ADMIN_ERRORS = { ...AUTHENTICATED_ERRORS, 404: { ...ErrorResponse, descrip
 const meta = () => ({ generated_at: new Date().toISOString(), ...FEED_META });
 
 // Not through the TypeBox type provider: a source's times are Dates here, strings on the wire.
-export const sourcesRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) => {
+export const sourcesRoutes: FastifyPluginAsync<{ db: Db; stats: StatsCache }> = async (app, { db, stats }) => {
   // Runs not waited for: the app's close waits for them, so none is cut off halfway.
   const background = new Set<Promise<unknown>>();
   app.addHook('onClose', async () => void (await Promise.allSettled(background)));
@@ -121,8 +122,10 @@ export const sourcesRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db })
       const log = request.log.child({ source: source.name });
       const run = runSource(db, source).then(async (summary) => {
         log.info({ outcome: summary.outcome, new: summary.new, updated: summary.updated, error: summary.error }, `source ${source.name} run by hand: ${summary.outcome}`);
-        // What came in shows in the stats at once, as after `socd ingest`.
+        // What came in, and the feed's health, show in this instance's stats at once, as after
+        // `socd ingest` (the other instances re-read the table within their poll).
         if ((summary.new ?? 0) + (summary.updated ?? 0) > 0) await refreshStats(db);
+        await stats.reload();
         return summary;
       });
       if (request.query.wait === false) {
