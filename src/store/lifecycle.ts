@@ -93,6 +93,17 @@ listed as (
   ) w
   where s.indicator_id = w.id and s.withdrawn is distinct from w.withdrawn
 ),
+-- The sweep's queue: an active one that will expire is due then; any other leaves it.
+queued as (
+  insert into lifecycle_due (indicator_id, due_at)
+  select id, until from next where status = 'active' and until < 'infinity'
+  on conflict (indicator_id) do update set due_at = excluded.due_at where lifecycle_due.due_at <> excluded.due_at
+),
+-- (Driven by next, a key lookup each: an anti-join against it is rescanned row by row under a
+-- generic plan, which misjudges its size.)
+dequeued as (
+  delete from lifecycle_due q using next n where q.indicator_id = n.id and (n.status <> 'active' or n.until = 'infinity')
+),
 ${mark ? `marked as (
   insert into stix_pending (indicator_id, reported)
   select id, false from diff where until is distinct from until_was order by 1
@@ -169,10 +180,11 @@ export interface SweepResult extends LifecycleCounts {
 const SWEEP_BATCH = 2_500;
 
 /**
- * The expiry sweep: indicators not computed yet, and active ones whose valid_until has passed, are
- * brought up to date as of `now` (a due one that was reported again is extended, else it expires),
- * a batch a transaction; then events older than `retentionDays` are pruned. One instance at a time
- * across a cluster (the publisher's lock); the new STIX versions are left to the publisher.
+ * The expiry sweep: the queue's indicators that are due (active ones whose valid_until has passed,
+ * and an upgraded store's, not computed yet) are brought up to date as of `now` (a due one that
+ * was reported again is extended, else it expires), a batch a transaction; then events older than
+ * `retentionDays` are pruned. One instance at a time across a cluster (the publisher's lock); the
+ * new STIX versions are left to the publisher.
  */
 export async function sweepLifecycle(db: Db, now: Date, options: { retentionDays?: number; batch?: number } = {}): Promise<SweepResult> {
   const total: SweepResult = { added: 0, updated: 0, expired: 0, checked: 0, pruned: 0 };
@@ -180,15 +192,20 @@ export async function sweepLifecycle(db: Db, now: Date, options: { retentionDays
   for (;;) {
     const counts = await asLifecycleWriter(db, async (tx) => {
       const rows = await tx.query<{ id: string }>(
-        // A new one a write has marked is the publisher's (its `added` event, then its first version).
-        // Ordered by the partial indexes' keys: a generic plan walks them too, rather than the table.
-        `(select id from indicators i where status = 'new' and not exists (select 1 from stix_pending p where p.indicator_id = i.id) order by id limit $1)
-         union all (select id from indicators where status = 'active' and valid_until <= $2::timestamptz order by valid_until limit $1)`,
+        `select indicator_id as id from lifecycle_due where due_at <= $2::timestamptz order by due_at limit $1`,
         [batch, now],
       );
-      const { evented: _, ...counts } = await refreshLifecycle(tx, rows.map((row) => row.id), now, true);
-      // Done when neither kind filled its batch (or none could be computed: records all deleted).
-      return { ...counts, more: rows.length >= batch && counts.checked > 0 };
+      const ids = rows.map((row) => row.id);
+      const { evented: _, ...counts } = await refreshLifecycle(tx, ids, now, true);
+      // One whose records are all gone cannot be computed: it leaves the queue too.
+      if (counts.checked < ids.length) {
+        await tx.query(
+          'delete from lifecycle_due q where q.indicator_id = any($1::uuid[]) and not exists (select 1 from sightings s where s.indicator_id = q.indicator_id)',
+          [ids],
+        );
+      }
+      // Each one leaves the queue or moves past `now`: done when a batch is not full.
+      return { ...counts, more: rows.length >= batch };
     });
     total.added += counts.added;
     total.updated += counts.updated;

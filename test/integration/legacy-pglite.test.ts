@@ -24,7 +24,7 @@ import { readFixture, startTestApp, tempDir, testConfig, type TestApp } from '..
 /** The tables of the data model (ARCHITECTURE.md), schema_migrations aside. */
 const TABLES = [
   'allow_list', 'api_key_usage', 'api_keys', 'article_ioc_counts', 'article_references', 'articles', 'change_history', 'indicators', 'ioc_changes',
-  'lifetimes', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers',
+  'lifecycle_due', 'lifetimes', 'sightings', 'source_runs', 'sources', 'stats_cache', 'stix_versions', 'tiers',
 ];
 /** Catalogue source → a real capture of its feed. */
 const FEEDS: [string, string][] = [

@@ -411,7 +411,8 @@ describe.each(BACKENDS)('the IOC lifecycle, administered, on %s', (backend) => {
       await report(feedA, ['due.lifecycle-test.net']);
       await store.db.query(
         `with due as (select id from indicators where value = 'due.lifecycle-test.net'),
-           moved as (update sightings set first_seen = now() - interval '100 days', last_seen = now() - interval '100 days' where indicator_id in (select id from due))
+           moved as (update sightings set first_seen = now() - interval '100 days', last_seen = now() - interval '100 days' where indicator_id in (select id from due)),
+           queued as (update lifecycle_due set due_at = now() - interval '10 days' where indicator_id in (select id from due))
          update indicators set first_seen = now() - interval '100 days', last_seen = now() - interval '100 days', valid_until = now() - interval '10 days'
          where id in (select id from due)`,
       );

@@ -181,4 +181,53 @@ describe.each(BACKENDS)('the IOC lifecycle on %s', (backend) => {
     // Nothing is due any more: the next sweep reads no indicator.
     expect((await sweepLifecycle(store.db, day(45))).checked).toBe(0);
   });
+
+  it("queues for the sweep exactly the values that will expire, at their validity's end, and writes no indexed column of indicators", async () => {
+    // The queue is the sweep's only way to what is due: checked against the indicators themselves.
+    const queueMismatches = async () => {
+      const [{ n }] = (await store.db.query<{ n: number }>(`with due as (select id, valid_until from indicators where status = 'active' and valid_until < 'infinity')
+        select count(*)::int as n from (
+          (select * from due except select indicator_id, due_at from lifecycle_due)
+          union all (select indicator_id, due_at from lifecycle_due except select * from due)) d`)) as [{ n: number }];
+      return n;
+    };
+    await report(feedA, ['185.231.13.1', '185.231.13.2'], T0);
+    await report(feedA, ['lifecycle-queue.net'], T0, 'domain');
+    await report(feedA, ['T1059'], T0, 'mitre_attack');
+    await publishStixVersions(store.db, () => T0);
+    const queued = async (value: string) =>
+      (await store.db.query<{ due_at: Date }>('select q.due_at from lifecycle_due q join indicators i on i.id = q.indicator_id where i.value = $1', [value]))[0]?.due_at;
+    expect(await queued('185.231.13.1')).toEqual(day(30));
+    expect(await queued('lifecycle-queue.net')).toEqual(day(90));
+    expect(await queued('T1059')).toBeUndefined(); // never expires
+    expect(await queueMismatches()).toBe(0);
+
+    // An upgraded store's indicators are queued as not computed yet: the sweep computes them.
+    await store.db.query(
+      `with reset as (update indicators set status = 'new', valid_until = null where value = '185.231.13.2' returning id)
+       update lifecycle_due set due_at = '-infinity' where indicator_id in (select id from reset)`,
+    );
+    expect((await sweepLifecycle(store.db, day(10))).added).toBe(1);
+    expect(await indicator('185.231.13.2')).toMatchObject({ status: 'active', valid_until: day(30) });
+    await sweepLifecycle(store.db, day(45));
+    expect(await queued('185.231.13.1')).toBeUndefined();
+    expect(await queued('lifecycle-queue.net')).toEqual(day(90));
+    expect(await queueMismatches()).toBe(0);
+    // One whose records are all gone cannot be computed: it leaves the queue rather than stay due.
+    await store.db.query(
+      `with orphan as (insert into indicators (id, type, value, value_normalized, confidence, first_seen, last_seen)
+         values (gen_random_uuid(), 'ipv4', '185.231.13.3', '185.231.13.3', 'low', $1, $1) returning id)
+       insert into lifecycle_due (indicator_id, due_at) select id, '-infinity' from orphan`,
+      [T0],
+    );
+    expect((await sweepLifecycle(store.db, day(45))).checked).toBe(0);
+    expect(await store.db.query('select 1 from lifecycle_due where due_at <= $1', [day(45)])).toEqual([]);
+
+    // With no index on what the sweep writes, its updates of indicators are HOT: no index entry each.
+    const indexed = await store.db.query<{ index: string }>(
+      `select indexrelid::regclass::text as index from pg_index
+       where indrelid = 'indicators'::regclass and pg_get_indexdef(indexrelid) ~ '\\m(status|valid_until|lifecycle_at)\\M'`,
+    );
+    expect(indexed).toEqual([]);
+  });
 });

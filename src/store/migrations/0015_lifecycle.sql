@@ -43,9 +43,17 @@ alter table indicators
   add column revoked_at timestamptz,
   add column revoked_reason text,
   add column revoked_by text;
--- The sweep's work: indicators to compute for the first time, and the active ones that are due.
-create index indicators_new on indicators (id) where status = 'new';
-create index indicators_due on indicators (valid_until) where status = 'active';
+-- The sweep's work, kept beside indicators rather than as indexes on status or valid_until: with
+-- no index on them, the sweep's writes to indicators are HOT updates; with one, each expiry would
+-- add an entry to every index of indicators (its value's among them), and cost the sweep twice.
+-- due_at: an active indicator's valid_until (one that never expires is not queued), '-infinity'
+-- for one not computed yet (an upgraded store's, below; a new value is the publisher's).
+create table lifecycle_due (
+  indicator_id uuid primary key references indicators (id) on delete cascade,
+  due_at timestamptz not null
+);
+create index lifecycle_due_at on lifecycle_due (due_at);
+insert into lifecycle_due (indicator_id, due_at) select id, '-infinity' from indicators;
 
 -- Whether a record is listed: null, or why not ('expired', 'revoked'), copied from its indicator
 -- so that "active only" walks an index of its own (a partial one: the listed records).
