@@ -114,7 +114,7 @@ interface UpdateStats {
   hot: number;
 }
 
-const RESET = 'truncate sightings, indicators, stix_pending, stix_versions';
+const RESET = 'truncate sightings, indicators, lifecycle_due, stix_pending, stix_versions';
 const UPDATE_STATS = `select relname as table, n_tup_upd::int as updated, n_tup_hot_upd::int as hot
   from pg_stat_user_tables where relname in ('indicators', 'sightings') order by relname`;
 const INDEX_SIZES = `select c.relname as name, pg_relation_size(c.oid) / 1048576.0 as mb

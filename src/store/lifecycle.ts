@@ -69,28 +69,24 @@ computed as (
   where s.indicator_id in (select unnest($1::uuid[]))
   group by 1
 ),
+-- What each becomes, beside what it was: the indicators as the statement's snapshot shows them
+-- (read once here, for the update, the events and the records).
 next as (
-  select c.id, c.until, case when c.until <= $2::timestamptz then 'expired' else 'active' end as status from computed c
+  select c.id, c.until, case when c.until <= $2::timestamptz then 'expired' else 'active' end as status,
+    o.status as was, o.valid_until as until_was, o.revoked_at is not null as revoked
+  from computed c join indicators o on o.id = c.id
 ),
-changed as (
-  update indicators i set valid_until = n.until, status = n.status, lifecycle_at = $2::timestamptz
-  from next n where i.id = n.id and (i.valid_until is distinct from n.until or i.status <> n.status)
-  returning i.id
-),
--- The indicators as they were before this statement (a data-modifying CTE's table, read beside
--- it, shows the snapshot the statement started with), and what they become.
+-- The ones that changed, as they were and become.
 diff as (
-  select o.id, o.type, o.value, o.status as was, o.valid_until as until_was, o.revoked_at is not null as revoked, o.last_seen, n.status, n.until
-  from changed c join indicators o on o.id = c.id join next n on n.id = c.id
+  update indicators i set valid_until = n.until, status = n.status, lifecycle_at = $2::timestamptz
+  from next n where i.id = n.id and (n.until_was is distinct from n.until or n.was <> n.status)
+  returning i.id, i.type, i.value, i.last_seen, n.was, n.until_was, n.revoked, n.status, n.until
 ),
 -- Every record of every indicator looked at says what its indicator is: also a record a write
 -- added while a sweep or a revocation ran beside it (that write's mark brings it here).
 listed as (
   update sightings s set withdrawn = w.withdrawn
-  from (
-    select n.id, case when o.revoked_at is not null then 'revoked' when n.status = 'expired' then 'expired' end as withdrawn
-    from next n join indicators o on o.id = n.id
-  ) w
+  from (select id, case when revoked then 'revoked' when status = 'expired' then 'expired' end as withdrawn from next) w
   where s.indicator_id = w.id and s.withdrawn is distinct from w.withdrawn
 ),
 -- The sweep's queue: an active one that will expire is due then; any other leaves it.

@@ -52,7 +52,7 @@ create table lifecycle_due (
   indicator_id uuid primary key references indicators (id) on delete cascade,
   due_at timestamptz not null
 );
-create index lifecycle_due_at on lifecycle_due (due_at);
+create index lifecycle_due_at on lifecycle_due (due_at, indicator_id);
 insert into lifecycle_due (indicator_id, due_at) select id, '-infinity' from indicators;
 
 -- Whether a record is listed: null, or why not ('expired', 'revoked'), copied from its indicator
