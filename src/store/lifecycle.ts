@@ -39,8 +39,9 @@ export interface LifecycleCounts {
 const ISO = (column: string) => `case when ${column} = 'infinity' then null else socd_iso(${column}) end`;
 
 // The lifetime of each (source, type): the source's row for the type, else the source's row for
-// every type, else the type's default. days null: never expires.
-const RULES = `rules as (
+// every type, else the type's default. days null: never expires. Materialized: a few hundred rows
+// computed once a statement, rather than the lookup inlined into every record the statement reads.
+const RULES = `rules as materialized (
   select src.id as source_id, t.ioc_type as type,
     (select l.lifetime_days from lifetimes l
       where (l.source_id = src.id or l.source_id is null) and (l.ioc_type = t.ioc_type or l.ioc_type is null)
