@@ -93,7 +93,6 @@ export interface Corpus {
   sources: { name: string; kind: string; category: string }[];
 }
 
-/** Generates `size` records (and the indicators and articles they name). */
 /** A corpus record as the pipeline hands it to the store (upsertRecords), last seen at `lastSeen`. */
 export function toNewRecord(r: CorpusRecord, i: CorpusIndicator, lastSeen = r.lastSeen): NewRecord {
   return {
@@ -112,6 +111,7 @@ export function toNewRecord(r: CorpusRecord, i: CorpusIndicator, lastSeen = r.la
   };
 }
 
+/** Generates `size` records (and the indicators and articles they name). */
 export function generateCorpus(size: number, seed = 20261123, now = Date.now()): Corpus {
   const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;

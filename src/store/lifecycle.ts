@@ -71,9 +71,11 @@ computed as (
   group by 1
 ),
 -- What each becomes, beside what it was: the indicators as the statement's snapshot shows them
--- (read once here, for the update, the events and the records).
+-- (read once here, for the update, the events and the records). due_at: when an active one that
+-- will expire is due in the sweep's queue (null: it leaves the queue).
 next as (
   select c.id, c.until, case when c.until <= $2::timestamptz then 'expired' else 'active' end as status,
+    case when c.until > $2::timestamptz and c.until < 'infinity' then c.until end as due_at,
     o.status as was, o.valid_until as until_was, o.revoked_at is not null as revoked
   from computed c join indicators o on o.id = c.id
 ),
@@ -90,16 +92,15 @@ listed as (
   from (select id, case when revoked then 'revoked' when status = 'expired' then 'expired' end as withdrawn from next) w
   where s.indicator_id = w.id and s.withdrawn is distinct from w.withdrawn
 ),
--- The sweep's queue: an active one that will expire is due then; any other leaves it.
+-- The sweep's queue. (The removals are driven by next, a key lookup each: an anti-join against it
+-- is rescanned row by row under a generic plan, which misjudges its size.)
 queued as (
   insert into lifecycle_due (indicator_id, due_at)
-  select id, until from next where status = 'active' and until < 'infinity'
+  select id, due_at from next where due_at is not null
   on conflict (indicator_id) do update set due_at = excluded.due_at where lifecycle_due.due_at <> excluded.due_at
 ),
--- (Driven by next, a key lookup each: an anti-join against it is rescanned row by row under a
--- generic plan, which misjudges its size.)
 dequeued as (
-  delete from lifecycle_due q using next n where q.indicator_id = n.id and (n.status <> 'active' or n.until = 'infinity')
+  delete from lifecycle_due q using next n where q.indicator_id = n.id and n.due_at is null
 ),
 ${mark ? `marked as (
   insert into stix_pending (indicator_id, reported)
